@@ -1,0 +1,39 @@
+/* Error codes shared by every strata module, from one X-macro table. */
+#ifndef ST_ERR_H
+#define ST_ERR_H
+
+/* X(name, text): functions return int, ST_OK or one of these. */
+#define ST_ERRNO_MAP(X)                                              \
+    X(ENOMEM, "out of memory")                                       \
+    X(EINVAL, "invalid argument")                                    \
+    X(EIO, "I/O error")                                              \
+    X(ECORRUPT, "data is corrupt")                                   \
+    X(ENOTFOUND, "not found")                                        \
+    X(EEXIST, "already exists")                                      \
+    X(EPARSE, "parse error")                                         \
+    X(ETYPE, "field type conflict")                                  \
+    X(ERANGE, "value out of range")                                  \
+    X(ENOSPC, "no space left on device")                             \
+    X(ETIMEDOUT, "timed out")                                        \
+    X(ECANCELED, "canceled")                                         \
+    X(EUNAVAIL, "unavailable")                                       \
+    X(ENOTLEADER, "not the leader")                                  \
+    X(ENOLEADER, "no leader")                                        \
+    X(EPROTO, "protocol error")
+
+enum {
+    ST_OK = 0,
+#define ST_ERR_ENUM(name, text) ST_##name,
+    ST_ERRNO_MAP(ST_ERR_ENUM)
+#undef ST_ERR_ENUM
+        ST_ERR_MAX
+};
+
+/* Returns a static string describing @rv (ST_OK or an ST_E* code). */
+const char *st_strerror(int rv);
+
+/* Maps a positive errno value to an ST_E* code (ENOMEM -> ST_ENOMEM, ...).
+ * Called once, at the syscall wrapper. */
+int st_from_errno(int err);
+
+#endif
