@@ -324,6 +324,19 @@ static int scan_fields(struct parser *ps, const char *buf, size_t n,
         FAIL("invalid field format");
     if (str)
         end_string(str, buf, str0, i);
+    /* InfluxDB splits the block again with scanTo, which takes any '='
+     * after a backslash as escaped: a key ending in an escaped backslash
+     * ("a\\=1") swallows its '='. Alone it is refused; followed by more
+     * fields InfluxDB silently stores a mangled key, which we refuse too. */
+    for (uint32_t k = 0; k < pt->nfields; k++) {
+        struct st_slice key = b->fields[pt->field0 + k].key;
+        if (key.len && key.p[key.len - 1] == '\\') {
+            size_t from = (size_t)(key.p - buf);
+            snprintf(ps->reason, sizeof(ps->reason),
+                     "invalid value: field-key=%.*s", (int)(i - from), key.p);
+            FAIL(ps->reason);
+        }
+    }
     *pos = i;
     return ST_OK;
 }

@@ -104,12 +104,13 @@ int st_lp_series_key(struct st_buf *out, const struct st_lp_batch *b,
                      const struct st_lp_point *pt)
 {
     int rv = put_measurement(out, pt->measurement);
-    /* Tags were sorted at parse time. Their written form is already
-     * canonical: ',', '=' and ' ' must be escaped, and any other backslash
-     * is a literal byte. */
+    /* Tags were sorted at parse time. Their written form is canonical but
+     * for one case: ',' and ' ' must be escaped and any other backslash is a
+     * literal byte, yet a value may start with an unescaped '=', which the
+     * canonical form escapes (as InfluxDB's SHOW SERIES shows it). */
     for (uint32_t k = 0; rv == ST_OK && k < pt->ntags; k++) {
         const struct st_lp_tag *t = &b->tags[pt->tag0 + k];
-        size_t need = (size_t)t->key.len + t->value.len + 2;
+        size_t need = (size_t)t->key.len + t->value.len + 3;
         rv = st_buf_reserve(out, need);
         if (rv != ST_OK)
             break;
@@ -118,6 +119,8 @@ int st_lp_series_key(struct st_buf *out, const struct st_lp_batch *b,
         memcpy(w, t->key.p, t->key.len);
         w += t->key.len;
         *w++ = '=';
+        if (t->value.len && t->value.p[0] == '=')
+            *w++ = '\\';
         memcpy(w, t->value.p, t->value.len);
         w += t->value.len;
         out->len = (size_t)(w - out->p);

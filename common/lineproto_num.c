@@ -222,7 +222,7 @@ int st_precision_parse(const char *s, enum st_precision *out)
         enum st_precision p;
     } names[] = {
         {"", ST_PRECISION_NS},  {"n", ST_PRECISION_NS}, {"ns", ST_PRECISION_NS},
-        {"u", ST_PRECISION_US}, {"us", ST_PRECISION_US}, {"µ", ST_PRECISION_US},
+        {"u", ST_PRECISION_US}, {"us", ST_PRECISION_US},
         {"ms", ST_PRECISION_MS}, {"s", ST_PRECISION_S}, {"m", ST_PRECISION_M},
         {"h", ST_PRECISION_H},
     };
