@@ -8,18 +8,16 @@
 
 #include "err.h"
 
-static const char *const regions[] = {"us-east-1", "us-west-1", "us-west-2",
-                                      "eu-west-1", "eu-central-1", "ap-southeast-1",
-                                      "ap-southeast-2", "ap-northeast-1",
-                                      "sa-east-1"};
+static const char *const regions[] = {"us-east-1",      "us-west-1",      "us-west-2",
+                                      "eu-west-1",      "eu-central-1",   "ap-southeast-1",
+                                      "ap-southeast-2", "ap-northeast-1", "sa-east-1"};
 static const char *const oses[] = {"Ubuntu16.10", "Ubuntu16.04LTS", "Ubuntu15.10"};
 static const char *const arches[] = {"x64", "x86"};
 static const char *const teams[] = {"SF", "NYC", "LON", "CHI"};
 static const char *const envs[] = {"production", "staging", "test"};
-static const char *const fields[] = {"usage_user",   "usage_system", "usage_idle",
-                                     "usage_nice",   "usage_iowait", "usage_irq",
-                                     "usage_softirq", "usage_steal", "usage_guest",
-                                     "usage_guest_nice"};
+static const char *const fields[] = {
+    "usage_user", "usage_system",  "usage_idle",  "usage_nice",  "usage_iowait",
+    "usage_irq",  "usage_softirq", "usage_steal", "usage_guest", "usage_guest_nice"};
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -49,19 +47,17 @@ int st_tsbs_next(struct st_tsbs *g, struct st_buf *out)
     /* Per-host tag values derive from the host number, as TSBS fixes them. */
     uint64_t h = (uint64_t)host * 0x9E3779B97F4A7C15ull + 1;
     const char *region = regions[h % N(regions)];
-    int rv = st_buf_printf(
-        out,
-        "cpu,hostname=host_%d,region=%s,datacenter=%s%c,rack=%d,os=%s,arch=%s,"
-        "team=%s,service=%d,service_version=%d,service_environment=%s ",
-        host, region, region, (char)('a' + (h >> 8) % 3), (int)((h >> 12) % 100),
-        oses[(h >> 20) % N(oses)], arches[(h >> 24) % N(arches)],
-        teams[(h >> 28) % N(teams)], (int)((h >> 32) % 20), (int)((h >> 40) % 2),
-        envs[(h >> 44) % N(envs)]);
+    int rv = st_buf_printf(out,
+                           "cpu,hostname=host_%d,region=%s,datacenter=%s%c,rack=%d,os=%s,arch=%s,"
+                           "team=%s,service=%d,service_version=%d,service_environment=%s ",
+                           host, region, region, (char)('a' + (h >> 8) % 3), (int)((h >> 12) % 100),
+                           oses[(h >> 20) % N(oses)], arches[(h >> 24) % N(arches)],
+                           teams[(h >> 28) % N(teams)], (int)((h >> 32) % 20), (int)((h >> 40) % 2),
+                           envs[(h >> 44) % N(envs)]);
     for (int k = 0; rv == ST_OK && k < 10; k++) {
         int64_t v = g->usage[k] + (int64_t)(next_rand(g) % 11) - 5;
         g->usage[k] = v < 0 ? 0 : v > 100 ? 100 : v;
-        rv = st_buf_printf(out, "%s%s=%" PRId64 "i", k ? "," : "", fields[k],
-                           g->usage[k]);
+        rv = st_buf_printf(out, "%s%s=%" PRId64 "i", k ? "," : "", fields[k], g->usage[k]);
     }
     if (rv == ST_OK)
         rv = st_buf_printf(out, " %" PRId64 "\n", t);

@@ -32,8 +32,7 @@ int st_buf_puts(struct st_buf *b, const char *s);
 int st_buf_putc(struct st_buf *b, char c);
 
 /* Appends printf-formatted text. ST_OK, ST_ENOMEM or ST_EINVAL. */
-int st_buf_printf(struct st_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int st_buf_printf(struct st_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Forgets the content, keeps the memory. */
 static inline void st_buf_reset(struct st_buf *b)

@@ -3,10 +3,9 @@
 
 #include <errno.h>
 
-static const char *const err_text[] = {
-    [ST_OK] = "success",
+static const char *const err_text[] = {[ST_OK] = "success",
 #define ST_ERR_TEXT(name, text) [ST_##name] = text,
-    ST_ERRNO_MAP(ST_ERR_TEXT)
+                                       ST_ERRNO_MAP(ST_ERR_TEXT)
 #undef ST_ERR_TEXT
 };
 

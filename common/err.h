@@ -3,22 +3,22 @@
 #define ST_ERR_H
 
 /* X(name, text): functions return int, ST_OK or one of these. */
-#define ST_ERRNO_MAP(X)                                              \
-    X(ENOMEM, "out of memory")                                       \
-    X(EINVAL, "invalid argument")                                    \
-    X(EIO, "I/O error")                                              \
-    X(ECORRUPT, "data is corrupt")                                   \
-    X(ENOTFOUND, "not found")                                        \
-    X(EEXIST, "already exists")                                      \
-    X(EPARSE, "parse error")                                         \
-    X(ETYPE, "field type conflict")                                  \
-    X(ERANGE, "value out of range")                                  \
-    X(ENOSPC, "no space left on device")                             \
-    X(ETIMEDOUT, "timed out")                                        \
-    X(ECANCELED, "canceled")                                         \
-    X(EUNAVAIL, "unavailable")                                       \
-    X(ENOTLEADER, "not the leader")                                  \
-    X(ENOLEADER, "no leader")                                        \
+#define ST_ERRNO_MAP(X)                  \
+    X(ENOMEM, "out of memory")           \
+    X(EINVAL, "invalid argument")        \
+    X(EIO, "I/O error")                  \
+    X(ECORRUPT, "data is corrupt")       \
+    X(ENOTFOUND, "not found")            \
+    X(EEXIST, "already exists")          \
+    X(EPARSE, "parse error")             \
+    X(ETYPE, "field type conflict")      \
+    X(ERANGE, "value out of range")      \
+    X(ENOSPC, "no space left on device") \
+    X(ETIMEDOUT, "timed out")            \
+    X(ECANCELED, "canceled")             \
+    X(EUNAVAIL, "unavailable")           \
+    X(ENOTLEADER, "not the leader")      \
+    X(ENOLEADER, "no leader")            \
     X(EPROTO, "protocol error")
 
 enum {

@@ -52,8 +52,8 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
     return ST_OK;
 }
 
-static int push_tag(struct st_lp_batch *b, const char *base, size_t k0,
-                    size_t k1, size_t v0, size_t v1)
+static int push_tag(struct st_lp_batch *b, const char *base, size_t k0, size_t k1, size_t v0,
+                    size_t v1)
 {
     if (b->ntags == b->tags_cap &&
         grow((void **)&b->tags, &b->tags_cap, b->ntags + 1, sizeof(*b->tags)))
@@ -69,8 +69,7 @@ static int push_tag(struct st_lp_batch *b, const char *base, size_t k0,
 static struct st_lp_field *push_field(struct st_lp_batch *b)
 {
     if (b->nfields == b->fields_cap &&
-        grow((void **)&b->fields, &b->fields_cap, b->nfields + 1,
-             sizeof(*b->fields)))
+        grow((void **)&b->fields, &b->fields_cap, b->nfields + 1, sizeof(*b->fields)))
         return NULL;
     return &b->fields[b->nfields++];
 }
@@ -125,16 +124,16 @@ static int sort_tags(struct st_lp_tag *t, size_t n)
 
 /* Each scan_* step returns ST_OK, ST_EPARSE with ps->err set to InfluxDB's
  * reason, or ST_ENOMEM. */
-#define FAIL(text)                                                           \
-    do {                                                                     \
-        ps->err = (text);                                                    \
-        return ST_EPARSE;                                                    \
+#define FAIL(text)        \
+    do {                  \
+        ps->err = (text); \
+        return ST_EPARSE; \
     } while (0)
 
 /* Measurement and tags (scanKey). On success *@pos is the index of the
  * space that ends the key and the point's measurement and tags are set. */
-static int scan_key(struct parser *ps, const char *buf, size_t n, size_t *pos,
-                    size_t *key_len, struct st_lp_point *pt)
+static int scan_key(struct parser *ps, const char *buf, size_t n, size_t *pos, size_t *key_len,
+                    struct st_lp_point *pt)
 {
     struct st_lp_batch *b = ps->b;
     size_t start = skip_ws(buf, n, *pos), i = start;
@@ -195,11 +194,11 @@ static int scan_key(struct parser *ps, const char *buf, size_t n, size_t *pos,
             return ST_ENOMEM;
         pt->ntags++;
     }
-    if (sort_tags(b->tags + pt->tag0, pt->ntags) != 0)
+    if (pt->ntags > 1 && sort_tags(b->tags + pt->tag0, pt->ntags) != 0)
         FAIL("duplicate tags");
     if (i - start > MAX_KEY_LENGTH) {
-        snprintf(ps->reason, sizeof(ps->reason),
-                 "max key length exceeded: %zu > %d", i - start, MAX_KEY_LENGTH);
+        snprintf(ps->reason, sizeof(ps->reason), "max key length exceeded: %zu > %d", i - start,
+                 MAX_KEY_LENGTH);
         FAIL(ps->reason);
     }
     *pos = i;
@@ -252,15 +251,15 @@ static void end_string(struct st_lp_field *f, const char *buf, size_t v0, size_t
 }
 
 /* The field block (scanFields). On success *@pos is just past the block. */
-static int scan_fields(struct parser *ps, const char *buf, size_t n,
-                       size_t *pos, struct st_lp_point *pt)
+static int scan_fields(struct parser *ps, const char *buf, size_t n, size_t *pos,
+                       struct st_lp_point *pt)
 {
     struct st_lp_batch *b = ps->b;
     size_t i = skip_ws(buf, n, *pos), k0 = i;
     size_t equals = 0, commas = 0;
     int quoted = 0;
-    struct st_lp_field *str = NULL; /* a string value being scanned */
-    size_t str0 = 0;
+    size_t str = SIZE_MAX; /* index of a string field being scanned */
+    size_t str0 = 0;       /* where its value starts */
     const char *err;
 
     pt->field0 = (uint32_t)b->nfields;
@@ -282,6 +281,10 @@ static int scan_fields(struct parser *ps, const char *buf, size_t n,
                 FAIL("missing field key");
             if (i + 1 >= n || buf[i + 1] == ',' || buf[i + 1] == ' ')
                 FAIL("missing field value");
+            if (str != SIZE_MAX) { /* "a="x"=1": the line fails below */
+                end_string(&b->fields[str], buf, str0, i);
+                str = SIZE_MAX;
+            }
             struct st_lp_field *f = push_field(b);
             if (f == NULL)
                 return ST_ENOMEM;
@@ -290,8 +293,7 @@ static int scan_fields(struct parser *ps, const char *buf, size_t n,
             f->key.len = (uint32_t)(i - k0);
             char v = buf[i + 1];
             if (is_numeric_start(v)) {
-                err = st_lp_scan_number(buf, n, i + 1, &i, f, ps->reason,
-                                        sizeof(ps->reason));
+                err = st_lp_scan_number(buf, n, i + 1, &i, f, ps->reason, sizeof(ps->reason));
                 if (err)
                     FAIL(err);
                 continue;
@@ -303,14 +305,14 @@ static int scan_fields(struct parser *ps, const char *buf, size_t n,
                 continue;
             }
             f->type = ST_FIELD_STRING;
-            str = f;
+            str = b->nfields - 1;
             str0 = i + 1;
         }
         if (c == ',' && !quoted) {
             commas++;
-            if (str) {
-                end_string(str, buf, str0, i);
-                str = NULL;
+            if (str != SIZE_MAX) {
+                end_string(&b->fields[str], buf, str0, i);
+                str = SIZE_MAX;
             }
             k0 = i + 1;
         }
@@ -322,8 +324,8 @@ static int scan_fields(struct parser *ps, const char *buf, size_t n,
         FAIL("unbalanced quotes");
     if (equals == 0 || commas != equals - 1)
         FAIL("invalid field format");
-    if (str)
-        end_string(str, buf, str0, i);
+    if (str != SIZE_MAX)
+        end_string(&b->fields[str], buf, str0, i);
     /* InfluxDB splits the block again with scanTo, which takes any '='
      * after a backslash as escaped: a key ending in an escaped backslash
      * ("a\\=1") swallows its '='. Alone it is refused; followed by more
@@ -332,8 +334,8 @@ static int scan_fields(struct parser *ps, const char *buf, size_t n,
         struct st_slice key = b->fields[pt->field0 + k].key;
         if (key.len && key.p[key.len - 1] == '\\') {
             size_t from = (size_t)(key.p - buf);
-            snprintf(ps->reason, sizeof(ps->reason),
-                     "invalid value: field-key=%.*s", (int)(i - from), key.p);
+            snprintf(ps->reason, sizeof(ps->reason), "invalid value: field-key=%.*s",
+                     (int)(i - from), key.p);
             FAIL(ps->reason);
         }
     }
@@ -357,9 +359,8 @@ static int parse_ts(struct parser *ps, const char *s, size_t len, int64_t *out)
     if (!bad && !range)
         range = neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX;
     if (bad || range) {
-        snprintf(ps->reason, sizeof(ps->reason),
-                 "strconv.ParseInt: parsing \"%.*s\": %s", (int)len, s,
-                 bad ? "invalid syntax" : "value out of range");
+        snprintf(ps->reason, sizeof(ps->reason), "strconv.ParseInt: parsing \"%.*s\": %s", (int)len,
+                 s, bad ? "invalid syntax" : "value out of range");
         FAIL(ps->reason);
     }
     *out = neg ? (int64_t)(0 - v) : (int64_t)v;
@@ -370,8 +371,7 @@ static int parse_ts(struct parser *ps, const char *s, size_t len, int64_t *out)
 #define MAX_NANO_TIME (INT64_MAX - 1)
 
 /* The optional timestamp (scanTime, SafeCalcTime). */
-static int scan_time(struct parser *ps, const char *buf, size_t n, size_t i,
-                     int64_t *out)
+static int scan_time(struct parser *ps, const char *buf, size_t n, size_t i, int64_t *out)
 {
     size_t start = skip_ws(buf, n, i);
     for (i = start; i < n && buf[i] != '\n' && buf[i] != ' '; i++) {
@@ -407,17 +407,16 @@ out_of_range:
     FAIL(ps->reason);
 }
 
-static int add_error(struct parser *ps, const char *line, size_t len,
-                     uint32_t line_no, const char *reason)
+static int add_error(struct parser *ps, const char *line, size_t len, uint32_t line_no,
+                     const char *reason)
 {
     struct st_lp_batch *b = ps->b;
     if (b->nerrors == b->errors_cap &&
-        grow((void **)&b->errors, &b->errors_cap, b->nerrors + 1,
-             sizeof(*b->errors)))
+        grow((void **)&b->errors, &b->errors_cap, b->nerrors + 1, sizeof(*b->errors)))
         return ST_ENOMEM;
     size_t off = b->errtext.len;
-    if (st_buf_puts(&b->errtext, "unable to parse '") ||
-        st_buf_append(&b->errtext, line, len) || st_buf_puts(&b->errtext, "': "))
+    if (st_buf_puts(&b->errtext, "unable to parse '") || st_buf_append(&b->errtext, line, len) ||
+        st_buf_puts(&b->errtext, "': "))
         return ST_ENOMEM;
     size_t roff = b->errtext.len;
     if (st_buf_puts(&b->errtext, reason))
@@ -431,14 +430,12 @@ static int add_error(struct parser *ps, const char *line, size_t len,
 }
 
 /* Parses one line (leading whitespace skipped, no newline). */
-static int parse_point(struct parser *ps, const char *buf, size_t n,
-                       uint32_t line_no)
+static int parse_point(struct parser *ps, const char *buf, size_t n, uint32_t line_no)
 {
     struct st_lp_batch *b = ps->b;
     size_t ntags = b->ntags, nfields = b->nfields, pos = 0, key_len = 0;
     if (b->npoints == b->points_cap &&
-        grow((void **)&b->points, &b->points_cap, b->npoints + 1,
-             sizeof(*b->points)))
+        grow((void **)&b->points, &b->points_cap, b->npoints + 1, sizeof(*b->points)))
         return ST_ENOMEM;
     struct st_lp_point *pt = &b->points[b->npoints];
     int rv = scan_key(ps, buf, n, &pos, &key_len, pt);
@@ -448,8 +445,8 @@ static int parse_point(struct parser *ps, const char *buf, size_t n,
     for (uint32_t k = 0; rv == ST_OK && k < pt->nfields; k++) {
         size_t sz = key_len + 4 + b->fields[pt->field0 + k].key.len;
         if (sz > MAX_KEY_LENGTH) {
-            snprintf(ps->reason, sizeof(ps->reason),
-                     "max key length exceeded: %zu > %d", sz, MAX_KEY_LENGTH);
+            snprintf(ps->reason, sizeof(ps->reason), "max key length exceeded: %zu > %d", sz,
+                     MAX_KEY_LENGTH);
             ps->err = ps->reason;
             rv = ST_EPARSE;
         }
@@ -471,8 +468,7 @@ static int parse_point(struct parser *ps, const char *buf, size_t n,
 /* scanLine: the end of the line that starts at @pos. A newline inside a
  * quoted field value, or after a backslash, does not end the line. Counts
  * the newlines it steps over in *@extra_lines. */
-static size_t scan_line(const char *buf, size_t len, size_t pos,
-                        uint32_t *extra_lines)
+static size_t scan_line(const char *buf, size_t len, size_t pos, uint32_t *extra_lines)
 {
     const char *nl = memchr(buf + pos, '\n', len - pos);
     size_t end = nl ? (size_t)(nl - buf) : len;
@@ -539,8 +535,8 @@ void st_lp_batch_reset(struct st_lp_batch *b)
     st_buf_reset(&b->errtext);
 }
 
-int st_lp_parse(struct st_lp_batch *b, const char *body, size_t len,
-                enum st_precision precision, int64_t now_ns)
+int st_lp_parse(struct st_lp_batch *b, const char *body, size_t len, enum st_precision precision,
+                int64_t now_ns)
 {
     struct parser ps = {.b = b, .mult = st_precision_ns(precision)};
     /* Like InfluxDB, a point without a timestamp gets the receive time

@@ -71,15 +71,15 @@ struct st_lp_point {
     struct st_slice line;        /* the whole line, for error reports */
     uint32_t tag0, ntags;
     uint32_t field0, nfields;
-    uint32_t line_no;            /* 1-based line number in the body */
-    int64_t time;                /* nanoseconds since the epoch */
+    uint32_t line_no; /* 1-based line number in the body */
+    int64_t time;     /* nanoseconds since the epoch */
 };
 
 /* A line that did not parse. */
 struct st_lp_error {
-    uint32_t line_no;   /* 1-based line number in the body */
-    uint32_t msg_off;   /* InfluxDB's text, "unable to parse '<line>': <reason>", */
-    uint32_t msg_len;   /*   at batch->errtext.p + msg_off */
+    uint32_t line_no;    /* 1-based line number in the body */
+    uint32_t msg_off;    /* InfluxDB's text, "unable to parse '<line>': <reason>", */
+    uint32_t msg_len;    /*   at batch->errtext.p + msg_off */
     uint32_t reason_off; /* the <reason> part alone, inside the same text */
 };
 
@@ -112,26 +112,22 @@ void st_lp_batch_reset(struct st_lp_batch *b);
  * lives. Points without a timestamp get @now_ns truncated to @precision, as
  * InfluxDB does. Returns ST_OK (even when some lines were bad: see
  * b->nerrors) or ST_ENOMEM. */
-int st_lp_parse(struct st_lp_batch *b, const char *body, size_t len,
-                enum st_precision precision, int64_t now_ns);
+int st_lp_parse(struct st_lp_batch *b, const char *body, size_t len, enum st_precision precision,
+                int64_t now_ns);
 
 /* The full InfluxDB error text of error @i ("unable to parse ...").
  * Valid until the batch is reset or freed. */
-static inline struct st_slice st_lp_error_text(const struct st_lp_batch *b,
-                                               size_t i)
+static inline struct st_slice st_lp_error_text(const struct st_lp_batch *b, size_t i)
 {
-    struct st_slice s = {b->errtext.p + b->errors[i].msg_off,
-                         b->errors[i].msg_len};
+    struct st_slice s = {b->errtext.p + b->errors[i].msg_off, b->errors[i].msg_len};
     return s;
 }
 
 /* The reason part of error @i ("missing fields", "invalid boolean", ...). */
-static inline struct st_slice st_lp_error_reason(const struct st_lp_batch *b,
-                                                 size_t i)
+static inline struct st_slice st_lp_error_reason(const struct st_lp_batch *b, size_t i)
 {
     const struct st_lp_error *e = &b->errors[i];
-    struct st_slice s = {b->errtext.p + e->reason_off,
-                         e->msg_len - (e->reason_off - e->msg_off)};
+    struct st_slice s = {b->errtext.p + e->reason_off, e->msg_len - (e->reason_off - e->msg_off)};
     return s;
 }
 
@@ -153,8 +149,7 @@ int st_lp_escape(struct st_buf *out, struct st_slice s, enum st_lp_kind kind);
  * canonical escaping, then ",key=value" for each tag in sorted key order,
  * escaped as line protocol. Equal series give equal keys, whatever order the
  * tags were written in. ST_OK or ST_ENOMEM. */
-int st_lp_series_key(struct st_buf *out, const struct st_lp_batch *b,
-                     const struct st_lp_point *pt);
+int st_lp_series_key(struct st_buf *out, const struct st_lp_batch *b, const struct st_lp_point *pt);
 
 /* The 64-bit hash of a series key that routers and data nodes share to pick
  * a shard (XXH3-64, seed 0; stable across versions). */

@@ -100,8 +100,7 @@ static int put_measurement(struct st_buf *out, struct st_slice m)
     return ST_OK;
 }
 
-int st_lp_series_key(struct st_buf *out, const struct st_lp_batch *b,
-                     const struct st_lp_point *pt)
+int st_lp_series_key(struct st_buf *out, const struct st_lp_batch *b, const struct st_lp_point *pt)
 {
     int rv = put_measurement(out, pt->measurement);
     /* Tags were sorted at parse time. Their written form is canonical but

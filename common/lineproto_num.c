@@ -196,8 +196,8 @@ const char *st_lp_scan_number(const char *buf, size_t n, size_t i, size_t *end,
             snprintf(reason, cap,
                      "unable to parse %s %.*s: strconv.Parse%s: parsing \"%.*s\": "
                      "value out of range",
-                     is_int ? "integer" : "unsigned", (int)dn, d,
-                     is_int ? "Int" : "Uint", (int)dn, d);
+                     is_int ? "integer" : "unsigned", (int)dn, d, is_int ? "Int" : "Uint", (int)dn,
+                     d);
             return reason;
         }
         if (is_int) {
@@ -221,10 +221,9 @@ int st_precision_parse(const char *s, enum st_precision *out)
         const char *name;
         enum st_precision p;
     } names[] = {
-        {"", ST_PRECISION_NS},  {"n", ST_PRECISION_NS}, {"ns", ST_PRECISION_NS},
-        {"u", ST_PRECISION_US}, {"us", ST_PRECISION_US},
-        {"ms", ST_PRECISION_MS}, {"s", ST_PRECISION_S}, {"m", ST_PRECISION_M},
-        {"h", ST_PRECISION_H},
+        {"", ST_PRECISION_NS},  {"n", ST_PRECISION_NS},  {"ns", ST_PRECISION_NS},
+        {"u", ST_PRECISION_US}, {"us", ST_PRECISION_US}, {"ms", ST_PRECISION_MS},
+        {"s", ST_PRECISION_S},  {"m", ST_PRECISION_M},   {"h", ST_PRECISION_H},
     };
     for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
         if (strcmp(s, names[k].name) == 0) {

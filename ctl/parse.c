@@ -30,16 +30,15 @@ static int read_all(FILE *f, struct st_buf *out)
 }
 
 /* Appends "name": unescaped name as a JSON string. */
-static int put_name(struct st_buf *o, struct st_buf *tmp, struct st_slice s,
-                    enum st_lp_kind kind)
+static int put_name(struct st_buf *o, struct st_buf *tmp, struct st_slice s, enum st_lp_kind kind)
 {
     st_buf_reset(tmp);
     int rv = st_lp_unescape(tmp, s, kind);
     return rv ? rv : st_json_str(o, tmp->p ? tmp->p : "", tmp->len);
 }
 
-static int slice_eq_unescaped(struct st_buf *a, struct st_buf *b,
-                              struct st_slice x, struct st_slice y)
+static int slice_eq_unescaped(struct st_buf *a, struct st_buf *b, struct st_slice x,
+                              struct st_slice y)
 {
     st_buf_reset(a);
     st_buf_reset(b);
@@ -48,9 +47,8 @@ static int slice_eq_unescaped(struct st_buf *a, struct st_buf *b,
     return a->len == b->len && memcmp(a->p ? a->p : "", b->p ? b->p : "", a->len) == 0;
 }
 
-static int put_point(struct st_buf *o, const struct st_lp_batch *b,
-                     const struct st_lp_point *pt, struct st_buf *tmp,
-                     struct st_buf *tmp2)
+static int put_point(struct st_buf *o, const struct st_lp_batch *b, const struct st_lp_point *pt,
+                     struct st_buf *tmp, struct st_buf *tmp2)
 {
     int rv = st_buf_printf(o, "{\"line\":%" PRIu32 ",\"measurement\":", pt->line_no);
     rv = rv ? rv : put_name(o, tmp, pt->measurement, ST_LP_MEASUREMENT);
@@ -74,8 +72,8 @@ static int put_point(struct st_buf *o, const struct st_lp_batch *b,
         rv = first ? ST_OK : st_buf_putc(o, ',');
         first = 0;
         rv = rv ? rv : put_name(o, tmp, f->key, ST_LP_FIELD_KEY);
-        rv = rv ? rv : st_buf_printf(o, ":{\"type\":\"%s\",\"value\":",
-                                     st_field_type_name(f->type));
+        rv =
+            rv ? rv : st_buf_printf(o, ":{\"type\":\"%s\",\"value\":", st_field_type_name(f->type));
         if (rv)
             break;
         switch (f->type) {
@@ -123,7 +121,8 @@ int st_ctl_parse(int argc, char **argv, FILE *out, FILE *err)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--precision") == 0 && i + 1 < argc) {
             if (st_precision_parse(argv[++i], &prec) != ST_OK) {
-                fprintf(err, "stratactl parse: unknown precision '%s' (use ns, u, us, ms, s, m or h)\n",
+                fprintf(err,
+                        "stratactl parse: unknown precision '%s' (use ns, u, us, ms, s, m or h)\n",
                         argv[i]);
                 return 2;
             }

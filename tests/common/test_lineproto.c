@@ -84,12 +84,12 @@ static const char *REASON(size_t i)
 }
 
 /* Asserts that @s is one bad line refused with @reason. */
-#define BAD(s, reason)                                                        \
-    do {                                                                      \
-        PARSE(s);                                                             \
-        ck_assert_uint_eq(f.b.npoints, 0);                                    \
-        ck_assert_uint_eq(f.b.nerrors, 1);                                    \
-        ck_assert_str_eq(REASON(0), (reason));                                \
+#define BAD(s, reason)                         \
+    do {                                       \
+        PARSE(s);                              \
+        ck_assert_uint_eq(f.b.npoints, 0);     \
+        ck_assert_uint_eq(f.b.nerrors, 1);     \
+        ck_assert_str_eq(REASON(0), (reason)); \
     } while (0)
 
 /* ---- structure ---------------------------------------------------------- */
@@ -205,8 +205,7 @@ START_TEST(test_parse_bad_lines_keep_good_ones)
     ck_assert_uint_eq(f.b.errors[0].line_no, 2);
     ck_assert_uint_eq(f.b.errors[1].line_no, 4);
     ck_assert_str_eq(RAW(st_lp_error_text(&f.b, 0)), "unable to parse 'bad': missing fields");
-    ck_assert_str_eq(RAW(st_lp_error_text(&f.b, 1)),
-                     "unable to parse 'c f=': missing field value");
+    ck_assert_str_eq(RAW(st_lp_error_text(&f.b, 1)), "unable to parse 'c f=': missing field value");
     /* Nothing of a bad line stays in the arrays. */
     ck_assert_uint_eq(f.b.nfields, 3);
 }
@@ -244,10 +243,18 @@ START_TEST(test_parse_floats)
     static const struct {
         const char *v;
         double want;
-    } c[] = {{"1", 1},          {"-1", -1},       {"1.5", 1.5},
-             {"1e5", 1e5},      {"1E-3", 1e-3},   {"-1.5e+10", -1.5e10},
-             {"1.e5", 1e5},     {".5", .5},       {"-.5", -.5},
-             {"1.", 1},         {"0", 0},         {"0.1", 0.1},
+    } c[] = {{"1", 1},
+             {"-1", -1},
+             {"1.5", 1.5},
+             {"1e5", 1e5},
+             {"1E-3", 1e-3},
+             {"-1.5e+10", -1.5e10},
+             {"1.e5", 1e5},
+             {".5", .5},
+             {"-.5", -.5},
+             {"1.", 1},
+             {"0", 0},
+             {"0.1", 0.1},
              {"3.141592653589793", 3.141592653589793},
              {"1.7976931348623157e308", 1.7976931348623157e308},
              {"4.9e-324", 4.9e-324},
@@ -260,8 +267,7 @@ START_TEST(test_parse_floats)
         PARSE(line);
         ck_assert_msg(f.b.nerrors == 0, "%s: %s", line, f.b.nerrors ? REASON(0) : "");
         ck_assert_int_eq(FIELD(0, 0)->type, ST_FIELD_FLOAT);
-        ck_assert_msg(FIELD(0, 0)->v.f == c[i].want, "%s gave %.17g", c[i].v,
-                      FIELD(0, 0)->v.f);
+        ck_assert_msg(FIELD(0, 0)->v.f == c[i].want, "%s gave %.17g", c[i].v, FIELD(0, 0)->v.f);
     }
     BAD("m f=1e400", "invalid float");
     BAD("m f=1e", "invalid float");
@@ -394,8 +400,8 @@ END_TEST
 START_TEST(test_escape_roundtrip)
 {
     static const char *const names[] = {"plain", "a b", "a,b", "a=b", "c:\\x", "a\\,b", ""};
-    static const enum st_lp_kind kinds[] = {ST_LP_MEASUREMENT, ST_LP_TAG,
-                                            ST_LP_FIELD_KEY, ST_LP_STRING};
+    static const enum st_lp_kind kinds[] = {ST_LP_MEASUREMENT, ST_LP_TAG, ST_LP_FIELD_KEY,
+                                            ST_LP_STRING};
     struct st_buf esc;
     st_buf_init(&esc);
     for (size_t k = 0; k < 4; k++) {
@@ -450,6 +456,25 @@ START_TEST(test_parse_max_key_length)
 }
 END_TEST
 
+START_TEST(test_parse_string_then_equals_across_growth)
+{
+    /* Line 1 fills 63 of the first 64 field slots; on line 2 a string value
+     * is still open when a second '=' pushes a field and grows the array.
+     * Found by fuzz_lineproto (a stale pointer into the old array). */
+    char body[2048];
+    size_t n = 0;
+    n += (size_t)snprintf(body + n, sizeof(body) - n, "m ");
+    for (int k = 0; k < 63; k++)
+        n += (size_t)snprintf(body + n, sizeof(body) - n, "%sf%d=1", k ? "," : "", k);
+    snprintf(body + n, sizeof(body) - n, "\nm a=\"x\"=1\nm b=\"y\"");
+    PARSE(body);
+    ck_assert_uint_eq(f.b.npoints, 2);
+    ck_assert_uint_eq(f.b.nerrors, 1);
+    ck_assert_str_eq(REASON(0), "invalid field format");
+    ck_assert_str_eq(UN(FIELD(1, 0)->v.s, ST_LP_STRING), "y");
+}
+END_TEST
+
 static Suite *lineproto_suite(void)
 {
     Suite *s = suite_create("lineproto");
@@ -470,6 +495,7 @@ static Suite *lineproto_suite(void)
         {"values", test_parse_integers},
         {"values", test_parse_booleans},
         {"values", test_parse_strings},
+        {"values", test_parse_string_then_equals_across_growth},
         {"keys", test_parse_escapes},
         {"keys", test_series_key_sorts_tags},
         {"keys", test_escape_roundtrip},

@@ -15,8 +15,7 @@ static void teardown(void)
 }
 
 /* Runs stratactl with @args (NULL-terminated, after "parse") on @input. */
-static void run(const char *input, const char *a1, const char *a2, const char *a3,
-                const char *a4)
+static void run(const char *input, const char *a1, const char *a2, const char *a3, const char *a4)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s", t_build_path("ctl/stratactl"));
@@ -28,8 +27,8 @@ static void run(const char *input, const char *a1, const char *a2, const char *a
 
 START_TEST(test_ctl_parse_prints_points)
 {
-    run("cpu,z=1,host=a\\ b v=1.5,n=-2i,u=3u,s=\"q\\\"x\",b=T 1600000000000000000\n",
-        NULL, NULL, NULL, NULL);
+    run("cpu,z=1,host=a\\ b v=1.5,n=-2i,u=3u,s=\"q\\\"x\",b=T 1600000000000000000\n", NULL, NULL,
+        NULL, NULL);
     ck_assert_int_eq(status, 0);
     ck_assert_str_eq(out,
                      "{\"line\":1,\"measurement\":\"cpu\",\"tags\":{\"host\":\"a b\",\"z\":\"1\"},"
@@ -46,7 +45,8 @@ START_TEST(test_ctl_parse_bad_line_exit_1)
 {
     run("a v=1 1\nbad\nb v=2 2\n", NULL, NULL, NULL, NULL);
     ck_assert_int_eq(status, 1);
-    ck_assert_ptr_nonnull(strstr(out, "{\"line\":2,\"error\":\"unable to parse 'bad': missing fields\"}\n"));
+    ck_assert_ptr_nonnull(
+        strstr(out, "{\"line\":2,\"error\":\"unable to parse 'bad': missing fields\"}\n"));
     /* The good lines around it are still printed, in line order. */
     char *a = strstr(out, "\"measurement\":\"a\"");
     char *bad = strstr(out, "\"line\":2");

@@ -35,8 +35,7 @@ const char *t_source_path(const char *rel)
     return join("ST_SOURCE_DIR", "..", rel);
 }
 
-int t_run_capture(char *const argv[], const char *input, size_t input_len,
-                  char **out)
+int t_run_capture(char *const argv[], const char *input, size_t input_len, char **out)
 {
     int in[2], outp[2];
     *out = NULL;

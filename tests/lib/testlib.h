@@ -17,7 +17,6 @@ const char *t_source_path(const char *rel);
 /* Runs @argv (argv[0] a path) with @input on its stdin; captures stdout into
  * a malloc'ed NUL-terminated string (*@out, caller frees) and returns the
  * exit status, or -1 if it could not run or did not exit normally. */
-int t_run_capture(char *const argv[], const char *input, size_t input_len,
-                  char **out);
+int t_run_capture(char *const argv[], const char *input, size_t input_len, char **out);
 
 #endif
