@@ -1,6 +1,6 @@
 /* Line-protocol parser microbenchmark on TSBS cpu-only data.
  *
- *   lp_bench [--lines N] [--hosts H] [--seconds S] [--keys]
+ *   lp_bench [--lines N] [--hosts H] [--seconds S | --passes P] [--keys]
  *   lp_bench --generate N [--hosts H]      (writes the data to stdout)
  *
  * Builds N lines in memory, then parses them again and again with one warm
@@ -28,6 +28,7 @@ int main(int argc, char **argv)
     long lines = 100000, generate = -1;
     int hosts = 100, keys = 0;
     double seconds = 3.0;
+    long passes = 0; /* 0: run for --seconds */
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--lines") == 0 && i + 1 < argc)
             lines = atol(argv[++i]);
@@ -37,11 +38,14 @@ int main(int argc, char **argv)
             seconds = atof(argv[++i]);
         else if (strcmp(argv[i], "--generate") == 0 && i + 1 < argc)
             generate = atol(argv[++i]);
+        else if (strcmp(argv[i], "--passes") == 0 && i + 1 < argc)
+            passes = atol(argv[++i]);
         else if (strcmp(argv[i], "--keys") == 0)
             keys = 1;
         else {
-            fprintf(stderr, "usage: lp_bench [--lines N] [--hosts H] [--seconds S] [--keys]\n"
-                            "       lp_bench --generate N [--hosts H]\n");
+            fprintf(stderr,
+                    "usage: lp_bench [--lines N] [--hosts H] [--seconds S | --passes P] [--keys]\n"
+                    "       lp_bench --generate N [--hosts H]\n");
             return 2;
         }
     }
@@ -91,7 +95,7 @@ int main(int argc, char **argv)
         sink += (uint64_t)b.fields[b.nfields - 1].v.i;
         iters++;
         t = now_s();
-    } while (t - t0 < seconds);
+    } while (passes ? iters < passes : t - t0 < seconds);
     double el = t - t0;
     double mb = (double)data.len * (double)iters / 1e6;
     printf("lp_bench: %ld lines x %ld passes, %.1f bytes/line%s\n", lines, iters,

@@ -92,8 +92,10 @@ static size_t skip_ws(const char *buf, size_t n, size_t i)
 }
 
 /* bytes.Compare on two slices. */
-static int slice_cmp(struct st_slice a, struct st_slice b)
+static inline int slice_cmp(struct st_slice a, struct st_slice b)
 {
+    if (a.len && b.len && a.p[0] != b.p[0])
+        return (unsigned char)a.p[0] - (unsigned char)b.p[0];
     uint32_t n = a.len < b.len ? a.len : b.len;
     int c = memcmp(a.p, b.p, n);
     if (c)
@@ -101,13 +103,22 @@ static int slice_cmp(struct st_slice a, struct st_slice b)
     return (a.len > b.len) - (a.len < b.len);
 }
 
-/* Sorts a point's tags by key (insertion sort: tags usually arrive sorted
- * and are few) and reports whether two keys are equal. */
+/* Sorts a point's tags by key and reports whether two keys are equal.
+ * Tags usually arrive sorted: one pass checks that, and finds duplicates;
+ * only unsorted tags pay for an insertion sort and a second pass. */
 static int sort_tags(struct st_lp_tag *t, size_t n)
 {
-    for (size_t i = 1; i < n; i++) {
-        if (slice_cmp(t[i - 1].key, t[i].key) < 0)
-            continue;
+    size_t i = 1;
+    for (; i < n; i++) {
+        int c = slice_cmp(t[i - 1].key, t[i].key);
+        if (c == 0)
+            return -1;
+        if (c > 0)
+            break;
+    }
+    if (i == n)
+        return 0;
+    for (; i < n; i++) {
         struct st_lp_tag x = t[i];
         size_t j = i;
         while (j > 0 && slice_cmp(t[j - 1].key, x.key) > 0) {
@@ -116,10 +127,50 @@ static int sort_tags(struct st_lp_tag *t, size_t n)
         }
         t[j] = x;
     }
-    for (size_t i = 1; i < n; i++)
+    for (i = 1; i < n; i++)
         if (slice_cmp(t[i - 1].key, t[i].key) == 0)
             return -1;
     return 0;
+}
+
+/* Byte classes of the scanners: which bytes stop a scan. */
+enum {
+    CLS_MEASUREMENT = 1, /* , space */
+    CLS_TAG_KEY = 2,     /* , space = */
+    CLS_TAG_VALUE = 4,   /* , space = */
+    CLS_FIELDS = 8,      /* , space = " \\ */
+};
+
+static const uint8_t byte_class[256] = {
+    [','] = CLS_MEASUREMENT | CLS_TAG_KEY | CLS_TAG_VALUE | CLS_FIELDS,
+    [' '] = CLS_MEASUREMENT | CLS_TAG_KEY | CLS_TAG_VALUE | CLS_FIELDS,
+    ['='] = CLS_TAG_KEY | CLS_TAG_VALUE | CLS_FIELDS,
+    ['"'] = CLS_FIELDS,
+    ['\\'] = CLS_FIELDS,
+};
+
+/* The first index j >= @i whose byte is in class @cls and is not escaped,
+ * or @n. In measurements and tags InfluxDB takes a byte as escaped when the
+ * byte before it is a backslash, whatever precedes that backslash: so a
+ * run of backslashes escapes the byte after the run. Needs @i >= 1. */
+static inline size_t scan_to(const char *buf, size_t n, size_t i, unsigned cls)
+{
+    if (i < n && buf[i - 1] == '\\')
+        goto escaped;
+    while (i < n) {
+        unsigned char c = (unsigned char)buf[i];
+        if (c == '\\') {
+        escaped:
+            while (i < n && buf[i] == '\\')
+                i++;
+            i++; /* the escaped byte */
+            continue;
+        }
+        if (byte_class[c] & cls)
+            return i;
+        i++;
+    }
+    return n;
 }
 
 /* Each scan_* step returns ST_OK, ST_EPARSE with ps->err set to InfluxDB's
@@ -141,20 +192,10 @@ static int scan_key(struct parser *ps, const char *buf, size_t n, size_t *pos, s
     /* scanMeasurement */
     if (i >= n || buf[i] == ',')
         FAIL("missing measurement");
-    int tags = 0;
-    for (;;) {
-        i++;
-        if (i >= n)
-            FAIL("missing fields");
-        if (buf[i - 1] == '\\')
-            continue;
-        if (buf[i] == ',') {
-            tags = 1;
-            break;
-        }
-        if (buf[i] == ' ')
-            break;
-    }
+    i = scan_to(buf, n, i + 1, CLS_MEASUREMENT);
+    if (i >= n)
+        FAIL("missing fields");
+    int tags = buf[i] == ',';
     pt->measurement.p = buf + start;
     pt->measurement.len = (uint32_t)(i - start);
     pt->tag0 = (uint32_t)b->ntags;
@@ -165,31 +206,18 @@ static int scan_key(struct parser *ps, const char *buf, size_t n, size_t *pos, s
         size_t k0 = ++i; /* past the comma */
         if (i >= n || buf[i] == ' ' || buf[i] == ',' || buf[i] == '=')
             FAIL("missing tag key");
-        for (;;) {
-            i++;
-            if (i >= n || ((buf[i] == ' ' || buf[i] == ',') && buf[i - 1] != '\\'))
-                FAIL("missing tag value");
-            if (buf[i] == '=' && buf[i - 1] != '\\')
-                break;
-        }
+        i = scan_to(buf, n, i + 1, CLS_TAG_KEY);
+        if (i >= n || buf[i] != '=')
+            FAIL("missing tag value");
         size_t k1 = i++, v0 = i;
         if (i >= n || buf[i] == ',' || buf[i] == ' ')
             FAIL("missing tag value");
-        for (;;) {
-            i++;
-            if (i >= n)
-                FAIL("missing fields");
-            if (buf[i - 1] == '\\')
-                continue;
-            if (buf[i] == '=')
-                FAIL("invalid tag format");
-            if (buf[i] == ',')
-                break;
-            if (buf[i] == ' ') {
-                tags = 0;
-                break;
-            }
-        }
+        i = scan_to(buf, n, i + 1, CLS_TAG_VALUE);
+        if (i >= n)
+            FAIL("missing fields");
+        if (buf[i] == '=')
+            FAIL("invalid tag format");
+        tags = buf[i] == ',';
         if (push_tag(b, buf, k0, k1, v0, i) != ST_OK)
             return ST_ENOMEM;
         pt->ntags++;
@@ -266,6 +294,10 @@ static int scan_fields(struct parser *ps, const char *buf, size_t n, size_t *pos
     pt->nfields = 0;
     while (i < n) {
         char c = buf[i];
+        if (!(byte_class[(unsigned char)c] & CLS_FIELDS)) {
+            i++;
+            continue;
+        }
         if (c == '\\' && i + 1 < n) {
             i += 2;
             continue;

@@ -12,4 +12,10 @@
 const char *st_lp_scan_number(const char *buf, size_t n, size_t i, size_t *end,
                               struct st_lp_field *f, char *reason, size_t cap);
 
+/* The same without the fast path for common shapes: the literal translation
+ * of InfluxDB's scanNumber. Exposed so that a fuzz target can check that
+ * both give the same answer. */
+const char *st_lp_scan_number_full(const char *buf, size_t n, size_t i, size_t *end,
+                                   struct st_lp_field *f, char *reason, size_t cap);
+
 #endif

@@ -125,8 +125,63 @@ static int parse_u64(const char *s, size_t n, uint64_t *out)
     return 0;
 }
 
+static inline int is_delim(const char *buf, size_t n, size_t j)
+{
+    return j >= n || buf[j] == ',' || buf[j] == ' ';
+}
+
+/* The common shapes, "-?d{1,18}i" and "-?d{1,15}(.d*)?" with at most 15
+ * significant digits, read in one pass. Returns 1 when it stored the value
+ * (which is then exactly what the full scan would give), 0 to fall back. */
+static inline int scan_number_fast(const char *buf, size_t n, size_t i, size_t *end,
+                                   struct st_lp_field *f)
+{
+    size_t j = i;
+    int neg = buf[j] == '-';
+    j += (size_t)neg;
+    size_t d0 = j;
+    uint64_t v = 0;
+    while (j < n && (unsigned)(buf[j] - '0') < 10 && j - d0 < 19) {
+        v = v * 10 + (uint64_t)(buf[j] - '0');
+        j++;
+    }
+    size_t digits = j - d0;
+    if (digits == 0 || digits > 18)
+        return 0;
+    if (j < n && buf[j] == 'i' && is_delim(buf, n, j + 1)) {
+        f->type = ST_FIELD_INTEGER;
+        f->v.i = neg ? -(int64_t)v : (int64_t)v;
+        *end = j + 1;
+        return 1;
+    }
+    size_t frac = 0;
+    if (j < n && buf[j] == '.') {
+        size_t k = ++j;
+        while (j < n && (unsigned)(buf[j] - '0') < 10 && digits + (j - k) < 16) {
+            v = v * 10 + (uint64_t)(buf[j] - '0');
+            j++;
+        }
+        frac = j - k;
+    }
+    if (digits + frac > 15 || !is_delim(buf, n, j))
+        return 0;
+    double d = (double)v / pow10_exact[frac];
+    f->type = ST_FIELD_FLOAT;
+    f->v.f = neg ? -d : d;
+    *end = j;
+    return 1;
+}
+
 const char *st_lp_scan_number(const char *buf, size_t n, size_t i, size_t *end,
                               struct st_lp_field *f, char *reason, size_t cap)
+{
+    if (scan_number_fast(buf, n, i, end, f))
+        return NULL;
+    return st_lp_scan_number_full(buf, n, i, end, f, reason, cap);
+}
+
+const char *st_lp_scan_number_full(const char *buf, size_t n, size_t i, size_t *end,
+                                   struct st_lp_field *f, char *reason, size_t cap)
 {
     static const char invalid_number[] = "invalid number";
     size_t start = i;
