@@ -1,0 +1,360 @@
+/* The shard's write cache.
+ *
+ * Points arrive in batches, mostly in time order per series. Each (series,
+ * field) pair has an entry holding two parallel arrays, times and values, in
+ * arrival order. An open-addressing table maps the pair's hash to its entry.
+ * Readers ask for an entry sorted: an entry that only ever received
+ * increasing times is already sorted; otherwise a stable merge sort runs and
+ * equal times collapse to the value put last (last write wins, as InfluxDB).
+ * Strings are copied into an arena of large chunks, so a put allocates only
+ * when an array or a chunk grows. The cache is not thread-safe: the shard
+ * holds its lock around every call. */
+#include "cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+#define ARENA_CHUNK (64 * 1024)
+
+struct entry {
+    uint32_t series;
+    enum st_field_type type;
+    char *field; /* owned, NUL-terminated */
+    uint32_t field_len;
+    uint64_t hash;
+    bool sorted; /* times strictly increasing */
+    size_t n, cap;
+    int64_t *t;
+    union st_value *v;
+};
+
+struct chunk {
+    struct chunk *next;
+    size_t used, cap;
+    char data[];
+};
+
+struct st_cache {
+    struct entry **entries; /* in creation order */
+    size_t nentries, entries_cap;
+    uint32_t *table; /* entry index + 1, 0 = empty; size is a power of two */
+    size_t table_size;
+    struct chunk *chunks;
+    size_t bytes;  /* memory held */
+    size_t values; /* values put */
+};
+
+int st_cache_open(st_cache **out)
+{
+    st_cache *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return ST_ENOMEM;
+    c->table_size = 1024;
+    c->table = calloc(c->table_size, sizeof(*c->table));
+    if (c->table == NULL) {
+        free(c);
+        return ST_ENOMEM;
+    }
+    c->bytes = sizeof(*c) + c->table_size * sizeof(*c->table);
+    *out = c;
+    return ST_OK;
+}
+
+void st_cache_close(st_cache *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->nentries; i++) {
+        struct entry *e = c->entries[i];
+        free(e->field);
+        free(e->t);
+        free(e->v);
+        free(e);
+    }
+    free(c->entries);
+    free(c->table);
+    while (c->chunks) {
+        struct chunk *next = c->chunks->next;
+        free(c->chunks);
+        c->chunks = next;
+    }
+    free(c);
+}
+
+static uint64_t key_hash(uint32_t series, struct st_slice field)
+{
+    /* Mix the series id into the field's hash. */
+    uint64_t h = st_series_hash(field.p, field.len);
+    return h ^ ((uint64_t)series * 0x9E3779B97F4A7C15ull);
+}
+
+static struct entry *lookup(const st_cache *c, uint32_t series, struct st_slice field, uint64_t h,
+                            size_t *slot)
+{
+    size_t mask = c->table_size - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        uint32_t x = c->table[i];
+        if (x == 0) {
+            *slot = i;
+            return NULL;
+        }
+        struct entry *e = c->entries[x - 1];
+        if (e->hash == h && e->series == series && e->field_len == field.len &&
+            memcmp(e->field, field.p, field.len) == 0)
+            return e;
+    }
+}
+
+static int grow_table(st_cache *c)
+{
+    size_t size = c->table_size * 2;
+    uint32_t *t = calloc(size, sizeof(*t));
+    if (t == NULL)
+        return ST_ENOMEM;
+    for (size_t k = 0; k < c->nentries; k++) {
+        size_t i = c->entries[k]->hash & (size - 1);
+        while (t[i])
+            i = (i + 1) & (size - 1);
+        t[i] = (uint32_t)(k + 1);
+    }
+    free(c->table);
+    c->bytes += (size - c->table_size) * sizeof(*t);
+    c->table = t;
+    c->table_size = size;
+    return ST_OK;
+}
+
+static struct entry *add_entry(st_cache *c, uint32_t series, struct st_slice field,
+                               enum st_field_type type, uint64_t h)
+{
+    if ((c->nentries + 1) * 2 > c->table_size && grow_table(c) != ST_OK)
+        return NULL;
+    if (c->nentries == c->entries_cap) {
+        size_t cap = c->entries_cap ? c->entries_cap * 2 : 256;
+        struct entry **p = realloc(c->entries, cap * sizeof(*p));
+        if (p == NULL)
+            return NULL;
+        c->bytes += (cap - c->entries_cap) * sizeof(*p);
+        c->entries = p;
+        c->entries_cap = cap;
+    }
+    struct entry *e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return NULL;
+    e->field = malloc((size_t)field.len + 1);
+    if (e->field == NULL) {
+        free(e);
+        return NULL;
+    }
+    memcpy(e->field, field.p, field.len);
+    e->field[field.len] = '\0';
+    e->field_len = field.len;
+    e->series = series;
+    e->type = type;
+    e->hash = h;
+    e->sorted = true;
+    c->entries[c->nentries++] = e;
+    size_t slot;
+    lookup(c, series, field, h, &slot);
+    c->table[slot] = (uint32_t)c->nentries;
+    c->bytes += sizeof(*e) + field.len + 1;
+    return e;
+}
+
+/* Copies @s into the arena; the copy lives until the cache is closed. */
+static int arena_copy(st_cache *c, struct st_slice s, struct st_slice *out)
+{
+    struct chunk *k = c->chunks;
+    if (k == NULL || k->cap - k->used < s.len) {
+        size_t cap = s.len > ARENA_CHUNK ? s.len : ARENA_CHUNK;
+        k = malloc(sizeof(*k) + cap);
+        if (k == NULL)
+            return ST_ENOMEM;
+        k->cap = cap;
+        k->used = 0;
+        k->next = c->chunks;
+        c->chunks = k;
+        c->bytes += sizeof(*k) + cap;
+    }
+    if (s.len)
+        memcpy(k->data + k->used, s.p, s.len);
+    out->p = k->data + k->used;
+    out->len = s.len;
+    k->used += s.len;
+    return ST_OK;
+}
+
+int st_cache_put(st_cache *c, uint32_t series, struct st_slice field, enum st_field_type type,
+                 int64_t t, const union st_value *v)
+{
+    uint64_t h = key_hash(series, field);
+    size_t slot;
+    struct entry *e = lookup(c, series, field, h, &slot);
+    if (e == NULL && (e = add_entry(c, series, field, type, h)) == NULL)
+        return ST_ENOMEM;
+    if (e->type != type)
+        return ST_ETYPE;
+    if (e->n == e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 16;
+        int64_t *nt = realloc(e->t, cap * sizeof(*nt));
+        if (nt == NULL)
+            return ST_ENOMEM;
+        e->t = nt;
+        union st_value *nv = realloc(e->v, cap * sizeof(*nv));
+        if (nv == NULL)
+            return ST_ENOMEM;
+        e->v = nv;
+        c->bytes += (cap - e->cap) * (sizeof(*nt) + sizeof(*nv));
+        e->cap = cap;
+    }
+    union st_value val = *v;
+    if (type == ST_FIELD_STRING && arena_copy(c, v->s, &val.s) != ST_OK)
+        return ST_ENOMEM;
+    if (e->n > 0 && t <= e->t[e->n - 1])
+        e->sorted = false;
+    e->t[e->n] = t;
+    e->v[e->n] = val;
+    e->n++;
+    c->values++;
+    return ST_OK;
+}
+
+size_t st_cache_bytes(const st_cache *c)
+{
+    return c->bytes;
+}
+
+size_t st_cache_values(const st_cache *c)
+{
+    return c->values;
+}
+
+size_t st_cache_entries(const st_cache *c)
+{
+    return c->nentries;
+}
+
+/* Stable bottom-up merge sort of (t, v) by t, then keep the last value of
+ * each run of equal times. */
+static int sort_entry(struct entry *e)
+{
+    if (e->sorted)
+        return ST_OK;
+    size_t n = e->n;
+    int64_t *t2 = malloc(n * sizeof(*t2));
+    union st_value *v2 = malloc(n * sizeof(*v2));
+    if (t2 == NULL || v2 == NULL) {
+        free(t2);
+        free(v2);
+        return ST_ENOMEM;
+    }
+    int64_t *ts = e->t, *td = t2;
+    union st_value *vs = e->v, *vd = v2;
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t a = lo, b = mid, k = lo;
+            while (a < mid && b < hi) {
+                if (ts[b] < ts[a]) {
+                    td[k] = ts[b];
+                    vd[k++] = vs[b++];
+                } else {
+                    td[k] = ts[a];
+                    vd[k++] = vs[a++];
+                }
+            }
+            while (a < mid) {
+                td[k] = ts[a];
+                vd[k++] = vs[a++];
+            }
+            while (b < hi) {
+                td[k] = ts[b];
+                vd[k++] = vs[b++];
+            }
+        }
+        int64_t *tt = ts;
+        ts = td;
+        td = tt;
+        union st_value *vv = vs;
+        vs = vd;
+        vd = vv;
+    }
+    /* ts/vs hold the sorted data; make them the entry's arrays. */
+    if (ts != e->t) {
+        free(e->t);
+        free(e->v);
+        e->t = ts;
+        e->v = vs;
+    } else {
+        free(t2);
+        free(v2);
+    }
+    size_t out = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i + 1 < n && e->t[i + 1] == e->t[i])
+            continue; /* a later value for the same time follows */
+        e->t[out] = e->t[i];
+        e->v[out++] = e->v[i];
+    }
+    e->n = out;
+    e->sorted = true;
+    return ST_OK;
+}
+
+static int view_of(struct entry *e, struct st_cache_view *out)
+{
+    int rv = sort_entry(e);
+    if (rv != ST_OK)
+        return rv;
+    out->series = e->series;
+    out->field.p = e->field;
+    out->field.len = e->field_len;
+    out->type = e->type;
+    out->n = e->n;
+    out->t = e->t;
+    out->v = e->v;
+    return ST_OK;
+}
+
+int st_cache_find(st_cache *c, uint32_t series, struct st_slice field, struct st_cache_view *out)
+{
+    size_t slot;
+    struct entry *e = lookup(c, series, field, key_hash(series, field), &slot);
+    if (e == NULL)
+        return ST_ENOTFOUND;
+    return view_of(e, out);
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    const struct entry *x = *(struct entry *const *)a, *y = *(struct entry *const *)b;
+    if (x->series != y->series)
+        return x->series < y->series ? -1 : 1;
+    uint32_t n = x->field_len < y->field_len ? x->field_len : y->field_len;
+    int c = memcmp(x->field, y->field, n);
+    if (c)
+        return c;
+    return (x->field_len > y->field_len) - (x->field_len < y->field_len);
+}
+
+int st_cache_each(st_cache *c, int (*cb)(const struct st_cache_view *v, void *arg), void *arg)
+{
+    if (c->nentries == 0)
+        return ST_OK;
+    struct entry **order = malloc(c->nentries * sizeof(*order));
+    if (order == NULL)
+        return ST_ENOMEM;
+    memcpy(order, c->entries, c->nentries * sizeof(*order));
+    qsort(order, c->nentries, sizeof(*order), entry_cmp);
+    int rv = ST_OK;
+    for (size_t i = 0; i < c->nentries && rv == ST_OK; i++) {
+        struct st_cache_view v;
+        rv = view_of(order[i], &v);
+        if (rv == ST_OK)
+            rv = cb(&v, arg);
+    }
+    free(order);
+    return rv;
+}
