@@ -3,7 +3,7 @@
 
 Usage: test_lineproto_influxdb.py STRATACTL [CASES.jsonl]
 
-tests/data/influxdb16_lineproto.jsonl holds what InfluxDB 1.6.7 (Debian's
+tests/conformance/influxdb16_lineproto.jsonl holds what InfluxDB 1.6.7 (Debian's
 influxdb package) answered to ~330 tricky line-protocol bodies, and what it
 stored (re-record with probe_influxdb_lineproto.py). For every case this
 runs stratactl parse on the same body and checks that
@@ -211,8 +211,7 @@ def main():
         return 2
     stratactl = sys.argv[1]
     here = os.path.dirname(os.path.abspath(__file__))
-    path = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "..", "data",
-                                                              "influxdb16_lineproto.jsonl")
+    path = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "influxdb16_lineproto.jsonl")
     with open(path, encoding="utf-8", errors="surrogateescape") as f:
         cases = [json.loads(l) for l in f if l.strip()]
     failed = 0
