@@ -1,0 +1,53 @@
+/* Request/response RPC over nng (req/rep with contexts), bytes in and out. */
+#ifndef ST_RPC_H
+#define ST_RPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* Handles one request. @req (borrowed, valid during the call) holds @len
+ * bytes; the handler appends its response to @resp (empty on entry) and
+ * returns ST_OK. Any other return drops the request without an answer (the
+ * caller's deadline fires): handlers answer errors in the response message.
+ * Called from several worker threads at once. */
+typedef int (*st_rpc_handler)(void *arg, const uint8_t *req, size_t len, struct st_buf *resp);
+
+typedef struct st_rpc_server st_rpc_server;
+
+struct st_rpc_server_opts {
+    const char *url; /* "tcp://127.0.0.1:7100"; port 0 picks a free port */
+    int workers;     /* concurrent requests (threads); default 16 */
+    size_t max_msg;  /* largest request accepted; default 256 MiB */
+    st_rpc_handler handler;
+    void *arg; /* passed to handler */
+};
+
+/* Listens on opts->url and starts the workers. Caller owns the server; stop
+ * and free it with st_rpc_server_close(). On error writes a message into
+ * @err (size @errlen). */
+int st_rpc_server_open(const struct st_rpc_server_opts *opts, st_rpc_server **out, char *err,
+                       size_t errlen);
+
+/* The TCP port actually bound (useful after port 0). */
+int st_rpc_server_port(const st_rpc_server *s);
+
+/* Stops accepting, waits for running handlers to return, frees. NULL is fine. */
+void st_rpc_server_close(st_rpc_server *s);
+
+typedef struct st_rpc_client st_rpc_client;
+
+/* Dials @url in the background (reconnecting as needed). Caller owns the
+ * client; free with st_rpc_client_close(). Thread-safe: each call uses its
+ * own nng context. Requests are never re-sent by nng (resend time is
+ * infinite): a timed-out call is the caller's to retry. */
+int st_rpc_client_open(const char *url, st_rpc_client **out);
+void st_rpc_client_close(st_rpc_client *c);
+
+/* Sends @len bytes of @req (borrowed) and waits up to @timeout_ms for the
+ * answer, which replaces the content of @resp. ST_OK, ST_ETIMEDOUT,
+ * ST_EUNAVAIL (no connection), ST_ENOMEM or ST_EPROTO. */
+int st_rpc_call(st_rpc_client *c, const void *req, size_t len, int timeout_ms, struct st_buf *resp);
+
+#endif
