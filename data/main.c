@@ -1,0 +1,137 @@
+/* strata-data: a data node. Owns shards, serves the data RPC over nng.
+ *
+ *   strata-data --dir DIR [--listen URL] [--meta ADDRS] [--cache-max-bytes N]
+ *               [--sync-interval-ms MS] [--workers N] [--ready-file PATH]
+ *
+ * Runs until SIGTERM or SIGINT, then stops serving and closes every shard
+ * (the WAL already holds everything acknowledged; nothing needs flushing). */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "rpc.h"
+#include "service.h"
+#include "store.h"
+
+static void usage(void)
+{
+    fputs("usage: strata-data --dir DIR [--listen tcp://127.0.0.1:8089] [--meta ADDRS]\n"
+          "                   [--cache-max-bytes N] [--sync-interval-ms MS] [--workers N]\n"
+          "                   [--ready-file PATH]\n",
+          stderr);
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return -1;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        v <<= 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        v <<= 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        v <<= 30;
+        end++;
+        break;
+    }
+    if (*end)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = NULL, *listen = "tcp://127.0.0.1:8089", *ready = NULL;
+    struct st_shard_opts so = {0};
+    int workers = 16;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (v && strcmp(a, "--dir") == 0)
+            dir = v;
+        else if (v && strcmp(a, "--listen") == 0)
+            listen = v;
+        else if (v && strcmp(a, "--meta") == 0)
+            ; /* the meta service arrives with its issue; accepted now */
+        else if (v && strcmp(a, "--cache-max-bytes") == 0) {
+            if (parse_size(v, &so.cache_max_bytes) != 0) {
+                fprintf(stderr, "strata-data: bad --cache-max-bytes '%s'\n", v);
+                return 2;
+            }
+        } else if (v && strcmp(a, "--sync-interval-ms") == 0)
+            so.sync_interval_ms = atoi(v);
+        else if (v && strcmp(a, "--workers") == 0)
+            workers = atoi(v);
+        else if (v && strcmp(a, "--ready-file") == 0)
+            ready = v;
+        else {
+            usage();
+            return 2;
+        }
+        i++;
+    }
+    if (dir == NULL) {
+        usage();
+        return 2;
+    }
+    /* A peer's death must not kill us; signals are taken by sigwait below. */
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+    char err[1024] = "";
+    st_store *st;
+    int rv = st_store_open(dir, &so, &st, err, sizeof(err));
+    if (rv != ST_OK) {
+        fprintf(stderr, "strata-data: %s\n", err[0] ? err : st_strerror(rv));
+        return 1;
+    }
+    st_rpc_server *srv;
+    struct st_rpc_server_opts ro = {
+        .url = listen, .workers = workers, .handler = st_data_service_handle, .arg = st};
+    rv = st_rpc_server_open(&ro, &srv, err, sizeof(err));
+    if (rv != ST_OK) {
+        fprintf(stderr, "strata-data: %s\n", err);
+        st_store_close(st);
+        return 1;
+    }
+    fprintf(stderr, "strata-data: serving %s (port %d), %zu shards in %s\n", listen,
+            st_rpc_server_port(srv), st_store_count(st), dir);
+    if (ready) {
+        /* Written after listening, renamed into place: readers never see half. */
+        char tmp[4096];
+        snprintf(tmp, sizeof(tmp), "%s.tmp", ready);
+        FILE *f = fopen(tmp, "w");
+        if (f == NULL || fprintf(f, "tcp://127.0.0.1:%d\n", st_rpc_server_port(srv)) < 0 ||
+            fclose(f) != 0 || rename(tmp, ready) != 0) {
+            fprintf(stderr, "strata-data: cannot write %s\n", ready);
+            st_rpc_server_close(srv);
+            st_store_close(st);
+            return 1;
+        }
+    }
+    int sig;
+    sigwait(&set, &sig);
+    fprintf(stderr, "strata-data: signal %d, shutting down\n", sig);
+    st_rpc_server_close(srv);
+    st_store_close(st);
+    return 0;
+}

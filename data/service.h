@@ -1,0 +1,20 @@
+/* The data RPC: decodes DataRequest, runs it against the store, encodes DataResponse. */
+#ifndef ST_SERVICE_H
+#define ST_SERVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "store.h"
+
+/* An st_rpc_handler: @arg is the st_store. Always answers (errors travel in
+ * DataResponse.error), so it returns ST_OK unless out of memory. */
+int st_data_service_handle(void *arg, const uint8_t *req, size_t len, struct st_buf *resp);
+
+/* Answers a Query (raw reads today) into @out as a packed DataResponse.
+ * Implemented in query.c. */
+struct Strata__Query;
+int st_data_query(st_store *st, const struct Strata__Query *q, struct st_buf *out);
+
+#endif

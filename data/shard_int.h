@@ -1,0 +1,57 @@
+/* Private to the shard module: the shard's state, shared by its files. */
+#ifndef ST_SHARD_INT_H
+#define ST_SHARD_INT_H
+
+#include <pthread.h>
+
+#include "cache.h"
+#include "index.h"
+#include "segment.h"
+#include "shard.h"
+#include "wal.h"
+
+/* An open segment file. Precedence: a higher (seq, gen) holds newer data. */
+struct seg {
+    uint64_t seq; /* flush sequence number */
+    uint32_t gen; /* 0 for a flush, +1 per compaction that produced it */
+    st_segment *r;
+};
+
+struct st_shard {
+    uint64_t id;
+    char *dir;
+    struct st_shard_opts opts;
+
+    pthread_mutex_t bg_mu;  /* one flush or compaction at a time */
+    pthread_rwlock_t gate;  /* writers share it across WAL append + apply; a flush
+                               takes it alone to rotate the WAL and swap the cache */
+    pthread_mutex_t mu;     /* guards everything below but the WAL */
+    pthread_cond_t changed; /* a flush finished, or work for the flusher */
+    st_wal *wal;            /* thread-safe on its own */
+    st_index *idx;
+    st_cache *cache;    /* live: takes writes */
+    st_cache *flushing; /* being written to a segment, read-only; or NULL */
+    struct seg *segs;   /* sorted by (seq, gen) */
+    size_t nsegs, segs_cap;
+    uint64_t next_seq;
+    uint64_t flush_wal_seq; /* WAL segments before it hold the swapped cache */
+
+    pthread_t flusher;
+    int flusher_started;
+    int stopping;
+    int flush_wanted;
+    int busy;           /* a flush or compaction is running */
+    char bg_error[256]; /* last background failure, for logs and tests */
+};
+
+/* shard_seg.c */
+int st_shard_segments_load(st_shard *s, char *err, size_t errlen);
+void st_shard_segments_close(st_shard *s);
+void *st_shard_flusher_main(void *arg);
+
+/* Adds to @into (a scratch cache) the values of (@series, @field) in
+ * [@tmin, @tmax] from every segment, oldest first. Called under s->mu. */
+int st_shard_segments_load_key(st_shard *s, st_segment_io *io, uint32_t series,
+                               struct st_slice field, int64_t tmin, int64_t tmax, st_cache *into);
+
+#endif

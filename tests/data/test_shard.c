@@ -1,0 +1,193 @@
+/* The shard: writes, refusals, replay, flush, compaction, merged reads. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "shard.h"
+#include "testlib.h"
+
+static char dir[64];
+static st_shard *sh;
+static struct st_shard_write_result res;
+
+static void open_shard(void)
+{
+    char err[512] = "";
+    struct st_shard_opts o = {.cache_max_bytes = 64u << 20};
+    ck_assert_msg(st_shard_open(dir, 1, &o, &sh, err, sizeof(err)) == ST_OK, "%s", err);
+}
+
+static void setup(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/st-shard-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    open_shard();
+    st_buf_init(&res.errors);
+}
+
+static void teardown(void)
+{
+    st_shard_close(sh);
+    st_buf_fini(&res.errors);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static int WRITE(const char *lp)
+{
+    res.written = res.dropped = 0;
+    st_buf_reset(&res.errors);
+    return st_shard_write(sh, lp, strlen(lp), &res);
+}
+
+/* Reads field @f of measurement @m into "t=v;" text, series by series. */
+struct out {
+    char text[8192];
+    size_t len;
+};
+
+static int o_series(void *arg, struct st_slice key)
+{
+    struct out *o = arg;
+    o->len +=
+        (size_t)snprintf(o->text + o->len, sizeof(o->text) - o->len, "[%.*s]", (int)key.len, key.p);
+    return ST_OK;
+}
+
+static int o_field(void *arg, struct st_slice field, enum st_field_type type)
+{
+    struct out *o = arg;
+    o->len += (size_t)snprintf(o->text + o->len, sizeof(o->text) - o->len,
+                               "%.*s(%s):", (int)field.len, field.p, st_field_type_name(type));
+    return ST_OK;
+}
+
+static int o_value(void *arg, const struct st_point_value *pv)
+{
+    struct out *o = arg;
+    char v[64];
+    switch (pv->type) {
+    case ST_FIELD_FLOAT:
+        snprintf(v, sizeof(v), "%g", pv->v.f);
+        break;
+    case ST_FIELD_INTEGER:
+        snprintf(v, sizeof(v), "%lld", (long long)pv->v.i);
+        break;
+    case ST_FIELD_UNSIGNED:
+        snprintf(v, sizeof(v), "%llu", (unsigned long long)pv->v.u);
+        break;
+    case ST_FIELD_BOOLEAN:
+        snprintf(v, sizeof(v), "%s", pv->v.b ? "t" : "f");
+        break;
+    case ST_FIELD_STRING:
+        snprintf(v, sizeof(v), "'%.*s'", (int)pv->v.s.len, pv->v.s.p);
+        break;
+    }
+    o->len += (size_t)snprintf(o->text + o->len, sizeof(o->text) - o->len, "%lld=%s;",
+                               (long long)pv->t, v);
+    return ST_OK;
+}
+
+static const char *READ(const char *m, int64_t tmin, int64_t tmax)
+{
+    static struct out o;
+    o.len = 0;
+    o.text[0] = '\0';
+    struct st_shard_read_cb cb = {o_series, o_field, o_value, &o};
+    struct st_slice ms = {m, (uint32_t)strlen(m)};
+    ck_assert_int_eq(st_shard_read_raw(sh, ms, NULL, 0, tmin, tmax, &cb), ST_OK);
+    return o.text;
+}
+
+#define ALL INT64_MIN, INT64_MAX
+
+START_TEST(test_shard_write_read)
+{
+    ck_assert_int_eq(WRITE("m,h=b v=2 20\nm,h=a v=1,s=\"x\" 10\nm,h=a v=3 30\n"), ST_OK);
+    ck_assert_uint_eq(res.written, 3);
+    ck_assert_str_eq(READ("m", ALL),
+                     "[m,h=a]s(string):10='x';v(float):10=1;30=3;[m,h=b]v(float):20=2;");
+    ck_assert_str_eq(READ("m", 15, 30), "[m,h=a]v(float):30=3;[m,h=b]v(float):20=2;");
+    ck_assert_str_eq(READ("none", ALL), "");
+}
+END_TEST
+
+START_TEST(test_shard_refusals_keep_good_points)
+{
+    ck_assert_int_eq(WRITE("m v=1 1\n"), ST_OK);
+    ck_assert_int_eq(WRITE("m v=2i 2\nm v=3 3\nm,time=x v=4 4\nm time=5 5\nm time=6,v=6 6\n"
+                           "bad\nm v=7\n"),
+                     ST_OK);
+    ck_assert_uint_eq(res.written, 2);
+    ck_assert_uint_eq(res.dropped, 5);
+    ck_assert_ptr_nonnull(strstr(res.errors.p, "field type conflict: input field \"v\" on "
+                                               "measurement \"m\" is type integer, already "
+                                               "exists as type float"));
+    ck_assert_ptr_nonnull(strstr(res.errors.p, "invalid tag key: input tag \"time\""));
+    ck_assert_ptr_nonnull(strstr(res.errors.p, "invalid field name: input field \"time\""));
+    ck_assert_ptr_nonnull(strstr(res.errors.p, "unable to parse 'bad': missing fields"));
+    ck_assert_ptr_nonnull(strstr(res.errors.p, "missing timestamp"));
+    ck_assert_str_eq(READ("m", ALL), "[m]v(float):1=1;3=3;6=6;");
+}
+END_TEST
+
+START_TEST(test_shard_replay_after_reopen)
+{
+    ck_assert_int_eq(WRITE("m,h=a v=1,n=5i,u=7u,b=t,s=\"q\\\"x\" 10\nm,h=a v=2 10\n"), ST_OK);
+    st_shard_close(sh);
+    open_shard();
+    ck_assert_str_eq(READ("m", ALL), "[m,h=a]b(boolean):10=t;n(integer):10=5;s(string):10='q\"x';"
+                                     "u(unsigned):10=7;v(float):10=2;");
+}
+END_TEST
+
+START_TEST(test_shard_flush_compact_precedence)
+{
+    /* Three generations of the same times: newer writes must win whether
+     * they sit in the cache, in a newer segment or in a compacted one. */
+    struct st_buf big;
+    st_buf_init(&big);
+    for (int t = 0; t < 2500; t++)
+        st_buf_printf(&big, "m v=%d %d\n", t, t);
+    ck_assert_int_eq(st_shard_write(sh, big.p, big.len, &res), ST_OK);
+    ck_assert_int_eq(st_shard_flush(sh), ST_OK);
+    ck_assert_int_eq(WRITE("m v=-1 5\nm v=-2 2000\n"), ST_OK);
+    ck_assert_int_eq(st_shard_flush(sh), ST_OK);
+    ck_assert_int_eq(WRITE("m v=-3 5\n"), ST_OK);
+    struct st_shard_stats st;
+    st_shard_stats(sh, &st);
+    ck_assert_uint_eq(st.segments, 2);
+    ck_assert_str_eq(READ("m", 4, 6), "[m]v(float):4=4;5=-3;6=6;");
+    ck_assert_str_eq(READ("m", 1999, 2001), "[m]v(float):1999=1999;2000=-2;2001=2001;");
+    ck_assert_int_eq(st_shard_compact(sh), ST_OK);
+    st_shard_stats(sh, &st);
+    ck_assert_uint_eq(st.segments, 1);
+    ck_assert_str_eq(st.bg_error, "");
+    ck_assert_str_eq(READ("m", 4, 6), "[m]v(float):4=4;5=-3;6=6;");
+    ck_assert_int_eq(st_shard_flush(sh), ST_OK);
+    /* After a restart: segments only, WAL trimmed. */
+    st_shard_close(sh);
+    open_shard();
+    ck_assert_str_eq(READ("m", 4, 6), "[m]v(float):4=4;5=-3;6=6;");
+    ck_assert_str_eq(READ("m", 1999, 2001), "[m]v(float):1999=1999;2000=-2;2001=2001;");
+    ck_assert_str_eq(READ("m", 2499, 3000), "[m]v(float):2499=2499;");
+    st_buf_fini(&big);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("shard");
+    TCase *tc = tcase_create("shard");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_shard_write_read);
+    tcase_add_test(tc, test_shard_refusals_keep_good_points);
+    tcase_add_test(tc, test_shard_replay_after_reopen);
+    tcase_add_test(tc, test_shard_flush_compact_precedence);
+    suite_add_tcase(s, tc);
+    return t_run_suite(s);
+}
