@@ -14,6 +14,7 @@
  *   - nothing else is there.
  * Values are a function of (series, time), so a wrong or torn value shows.
  * Prints "N passed, M failed" and exits non-zero on any failure. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -283,6 +284,26 @@ static int verify(int *bad_points)
     return 0;
 }
 
+/* Counts segment files of shard 1, and those made by compaction (gen > 0). */
+static void count_segments(int *all, int *compacted)
+{
+    char path[400];
+    snprintf(path, sizeof(path), "%s/data/shards/1", dir);
+    *all = *compacted = 0;
+    DIR *d = opendir(path);
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        unsigned long long seq;
+        unsigned gen;
+        if (sscanf(de->d_name, "seg-%16llx-%8x.tsm", &seq, &gen) == 2) {
+            (*all)++;
+            *compacted += gen > 0;
+        }
+    }
+    if (d)
+        closedir(d);
+}
+
 int main(int argc, char **argv)
 {
     int kills = 25;
@@ -343,10 +364,13 @@ int main(int argc, char **argv)
             }
     }
     kill_node();
+    int segs, compacted;
+    count_segments(&segs, &compacted);
     printf("crash_data: %d batches sent, %d acknowledged, %d kills; lost %ld acknowledged "
-           "points, %ld wrong points, %d unexpected rows\n",
-           sent, nacked, kills, lost, wrong, bad);
-    int ok = lost == 0 && wrong == 0 && bad == 0 && nacked > 0;
+           "points, %ld wrong points, %d unexpected rows; %d segment files (%d compacted)\n",
+           sent, nacked, kills, lost, wrong, bad, segs, compacted);
+    /* The small cache must have flushed and compacted along the way. */
+    int ok = lost == 0 && wrong == 0 && bad == 0 && nacked > 0 && segs > 0 && compacted > 0;
     if (ok) {
         char cmd[400];
         snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

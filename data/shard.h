@@ -79,7 +79,7 @@ struct st_shard_stats {
     size_t cache_bytes;
     size_t cache_values;
     int flushing;
-    char bg_error[256]; /* last background flush/compaction failure, "" if none */
+    char bg_error[640]; /* last background flush/compaction failure, "" if none */
 };
 void st_shard_stats(st_shard *s, struct st_shard_stats *out);
 

@@ -41,7 +41,7 @@ struct st_shard {
     int stopping;
     int flush_wanted;
     int busy;           /* a flush or compaction is running */
-    char bg_error[256]; /* last background failure, for logs and tests */
+    char bg_error[640]; /* last background failure, for logs and tests */
 };
 
 /* shard_seg.c */
