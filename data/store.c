@@ -198,3 +198,16 @@ size_t st_store_count(st_store *st)
     pthread_mutex_unlock(&st->mu);
     return n;
 }
+
+int st_store_flush_all(st_store *st)
+{
+    int first = ST_OK;
+    pthread_mutex_lock(&st->mu);
+    for (size_t i = 0; i < st->n; i++) {
+        int rv = st_shard_flush(st->slots[i].shard);
+        if (first == ST_OK)
+            first = rv;
+    }
+    pthread_mutex_unlock(&st->mu);
+    return first;
+}

@@ -27,6 +27,10 @@ void st_store_release(st_store *st, st_shard *s);
  * deletes its directory. ST_ENOTFOUND when absent. */
 int st_store_drop(st_store *st, uint64_t id);
 
+/* Writes every shard's cache into a segment file (clean shutdown: the next
+ * start has no WAL to replay). Returns the first error, after trying all. */
+int st_store_flush_all(st_store *st);
+
 /* Number of open shards. */
 size_t st_store_count(st_store *st);
 
