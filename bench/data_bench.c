@@ -129,7 +129,8 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     struct st_tsbs g;
-    st_tsbs_init(&g, hosts, 42);
+    if (st_tsbs_init(&g, hosts, 42) != ST_OK)
+        return 1;
     st_buf_init(&data);
     line_off = malloc((size_t)nlines * sizeof(*line_off));
     for (long k = 0; k < nlines; k++) {
@@ -137,6 +138,7 @@ int main(int argc, char **argv)
         if (st_tsbs_next(&g, &data) != ST_OK)
             return 1;
     }
+    st_tsbs_fini(&g);
 
     char dir[] = "/tmp/strata-bench-XXXXXX", ready[128], ddir[128];
     if (mkdtemp(dir) == NULL)

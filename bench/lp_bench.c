@@ -52,7 +52,8 @@ int main(int argc, char **argv)
 
     struct st_tsbs g;
     struct st_buf data;
-    st_tsbs_init(&g, hosts, 42);
+    if (st_tsbs_init(&g, hosts, 42) != ST_OK)
+        return 1;
     st_buf_init(&data);
     if (generate >= 0) {
         for (long k = 0; k < generate; k++) {
@@ -64,11 +65,13 @@ int main(int argc, char **argv)
             }
         }
         st_buf_fini(&data);
+        st_tsbs_fini(&g);
         return 0;
     }
     for (long k = 0; k < lines; k++)
         if (st_tsbs_next(&g, &data) != ST_OK)
             return 1;
+    st_tsbs_fini(&g);
 
     struct st_lp_batch b;
     struct st_buf key;

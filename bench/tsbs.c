@@ -1,10 +1,12 @@
 /* TSBS cpu-only line generator. The tag values follow TSBS's devops tables
- * (regions, datacenters, OS names, teams...), the fields are integer random
- * walks in 0..100 with the 'i' suffix as TSBS's influx serializer writes. */
+ * (regions, datacenters, OS names, teams...); each host has its own ten
+ * random walks in 0..100 with normally distributed steps (sigma 1), written
+ * truncated to integers with the 'i' suffix, like TSBS's cpu-only data. */
 #include "tsbs.h"
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "err.h"
 
@@ -29,15 +31,34 @@ static uint64_t next_rand(struct st_tsbs *g)
     return g->rng;
 }
 
-void st_tsbs_init(struct st_tsbs *g, int hosts, uint64_t seed)
+int st_tsbs_init(struct st_tsbs *g, int hosts, uint64_t seed)
 {
     g->rng = seed ? seed : 0x9E3779B97F4A7C15ull;
     g->hosts = hosts > 0 ? hosts : 1;
     g->start_ns = 1451606400000000000LL;
     g->step_ns = 10000000000LL;
     g->line = 0;
-    for (int k = 0; k < 10; k++)
-        g->usage[k] = (int64_t)(next_rand(g) % 101);
+    g->usage = malloc((size_t)g->hosts * 10 * sizeof(*g->usage));
+    if (g->usage == NULL)
+        return ST_ENOMEM;
+    for (int k = 0; k < g->hosts * 10; k++)
+        g->usage[k] = (double)(next_rand(g) % 101);
+    return ST_OK;
+}
+
+void st_tsbs_fini(struct st_tsbs *g)
+{
+    free(g->usage);
+    g->usage = NULL;
+}
+
+/* A standard normal step (Irwin-Hall: twelve uniforms minus six). */
+static double normal(struct st_tsbs *g)
+{
+    double s = 0;
+    for (int k = 0; k < 12; k++)
+        s += (double)(next_rand(g) >> 11) / 9007199254740992.0;
+    return s - 6.0;
 }
 
 int st_tsbs_next(struct st_tsbs *g, struct st_buf *out)
@@ -54,10 +75,11 @@ int st_tsbs_next(struct st_tsbs *g, struct st_buf *out)
                            oses[(h >> 20) % N(oses)], arches[(h >> 24) % N(arches)],
                            teams[(h >> 28) % N(teams)], (int)((h >> 32) % 20), (int)((h >> 40) % 2),
                            envs[(h >> 44) % N(envs)]);
+    double *u = g->usage + (size_t)host * 10;
     for (int k = 0; rv == ST_OK && k < 10; k++) {
-        int64_t v = g->usage[k] + (int64_t)(next_rand(g) % 11) - 5;
-        g->usage[k] = v < 0 ? 0 : v > 100 ? 100 : v;
-        rv = st_buf_printf(out, "%s%s=%" PRId64 "i", k ? "," : "", fields[k], g->usage[k]);
+        double v = u[k] + normal(g);
+        u[k] = v < 0 ? 0 : v > 100 ? 100 : v;
+        rv = st_buf_printf(out, "%s%s=%" PRId64 "i", k ? "," : "", fields[k], (int64_t)u[k]);
     }
     if (rv == ST_OK)
         rv = st_buf_printf(out, " %" PRId64 "\n", t);

@@ -38,6 +38,7 @@ struct batch_work {
     size_t ids_cap;
     struct st_buf key, name, meas, payload, str;
     struct st_shard_write_result *res;
+    const struct st_lp_point *schema_ok; /* last point whose fields passed the index */
 };
 
 static void work_init(struct batch_work *w, struct st_shard_write_result *res)
@@ -122,8 +123,20 @@ static uint32_t prepare_point(st_shard *s, struct batch_work *w, const struct st
             return 0;
         }
     }
-    uint32_t nreal = 0;
-    for (uint32_t k = 0; k < pt->nfields; k++) {
+    /* Telemetry batches repeat one schema line after line: a point with
+     * the measurement and the field names and types of the last point that
+     * passed needs no index lookups for its fields. */
+    const struct st_lp_point *prev = w->schema_ok;
+    int same = prev && prev->nfields == pt->nfields &&
+               prev->measurement.len == pt->measurement.len &&
+               memcmp(prev->measurement.p, pt->measurement.p, pt->measurement.len) == 0;
+    for (uint32_t k = 0; same && k < pt->nfields; k++) {
+        const struct st_lp_field *a = &b->fields[prev->field0 + k], *c = &b->fields[pt->field0 + k];
+        same = a->type == c->type && a->key.len == c->key.len &&
+               memcmp(a->key.p, c->key.p, a->key.len) == 0;
+    }
+    uint32_t nreal = same ? 1 : 0;
+    for (uint32_t k = 0; !same && k < pt->nfields; k++) {
         const struct st_lp_field *f = &b->fields[pt->field0 + k];
         struct st_slice name = unescaped(f->key, ST_LP_FIELD_KEY, &w->name);
         if (slice_is(name, "time"))
@@ -149,6 +162,7 @@ static uint32_t prepare_point(st_shard *s, struct batch_work *w, const struct st
         add_error(w->res, msg);
         return 0;
     }
+    w->schema_ok = pt;
     st_buf_reset(&w->key);
     if (st_lp_series_key(&w->key, b, pt) != ST_OK)
         return 0;
@@ -166,6 +180,7 @@ static int prepare(st_shard *s, struct batch_work *w, const char *lp, size_t len
 {
     /* INT64_MIN as "now" marks lines without a timestamp (it is outside the
      * valid range, so no written timestamp can equal it). */
+    w->schema_ok = NULL;
     int rv = st_lp_parse(&w->b, lp, len, ST_PRECISION_NS, INT64_MIN);
     if (rv != ST_OK)
         return rv;
@@ -264,36 +279,71 @@ static int replay_record(uint8_t type, const uint8_t *payload, size_t len, void 
     return rv;
 }
 
+/* Writers borrow scratch state from a small pool so that its arrays, once
+ * grown, are reused: fresh large allocations cost page faults per batch. */
+static struct batch_work *work_get(st_shard *s, struct st_shard_write_result *res)
+{
+    struct batch_work *w = NULL;
+    pthread_mutex_lock(&s->mu);
+    if (s->npool > 0)
+        w = s->pool[--s->npool];
+    pthread_mutex_unlock(&s->mu);
+    if (w == NULL) {
+        w = malloc(sizeof(*w));
+        if (w == NULL)
+            return NULL;
+        work_init(w, res);
+    }
+    st_lp_batch_reset(&w->b);
+    w->res = res;
+    return w;
+}
+
+static void work_put(st_shard *s, struct batch_work *w)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->npool < ST_SHARD_POOL) {
+        s->pool[s->npool++] = w;
+        w = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (w) {
+        work_fini(w);
+        free(w);
+    }
+}
+
 int st_shard_write(st_shard *s, const char *lp, size_t len, struct st_shard_write_result *res)
 {
-    struct batch_work w;
-    work_init(&w, res);
+    struct batch_work *wp = work_get(s, res);
+    if (wp == NULL)
+        return ST_ENOMEM;
     wait_for_room(s);
-    int rv = prepare(s, &w, lp, len);
+    int rv = prepare(s, wp, lp, len);
     if (rv != ST_OK)
         goto out;
     /* The WAL record holds the accepted lines; the whole body when all were. */
     size_t accepted = 0;
-    for (size_t p = 0; p < w.b.npoints; p++)
-        accepted += w.ids[p] != 0;
-    res->dropped += w.b.npoints - accepted + w.b.nerrors;
+    for (size_t p = 0; p < wp->b.npoints; p++)
+        accepted += wp->ids[p] != 0;
+    res->dropped += wp->b.npoints - accepted + wp->b.nerrors;
     if (accepted == 0)
         goto out;
     const char *rec = lp;
     size_t rec_len = len;
-    if (accepted != w.b.npoints || w.b.nerrors) {
-        st_buf_reset(&w.payload);
-        for (size_t p = 0; p < w.b.npoints && rv == ST_OK; p++) {
-            if (w.ids[p] == 0)
+    if (accepted != wp->b.npoints || wp->b.nerrors) {
+        st_buf_reset(&wp->payload);
+        for (size_t p = 0; p < wp->b.npoints && rv == ST_OK; p++) {
+            if (wp->ids[p] == 0)
                 continue;
-            rv = st_buf_append(&w.payload, w.b.points[p].line.p, w.b.points[p].line.len);
+            rv = st_buf_append(&wp->payload, wp->b.points[p].line.p, wp->b.points[p].line.len);
             if (rv == ST_OK)
-                rv = st_buf_putc(&w.payload, '\n');
+                rv = st_buf_putc(&wp->payload, '\n');
         }
         if (rv != ST_OK)
             goto out;
-        rec = w.payload.p;
-        rec_len = w.payload.len;
+        rec = wp->payload.p;
+        rec_len = wp->payload.len;
     }
     /* The gate keeps a flush from rotating the WAL and swapping the cache
      * between this append and its apply: the record and its values always
@@ -302,12 +352,12 @@ int st_shard_write(st_shard *s, const char *lp, size_t len, struct st_shard_writ
     pthread_rwlock_rdlock(&s->gate);
     rv = st_wal_append(s->wal, WAL_RECORD_LP, rec, rec_len);
     if (rv == ST_OK)
-        rv = apply(s, &w);
+        rv = apply(s, wp);
     pthread_rwlock_unlock(&s->gate);
     if (rv == ST_OK)
         res->written += accepted;
 out:
-    work_fini(&w);
+    work_put(s, wp);
     return rv;
 }
 
@@ -411,6 +461,10 @@ void st_shard_close(st_shard *s)
     st_index_close(s->idx);
     st_cache_close(s->cache);
     st_cache_close(s->flushing);
+    for (size_t i = 0; i < s->npool; i++) {
+        work_fini(s->pool[i]);
+        free(s->pool[i]);
+    }
     pthread_cond_destroy(&s->changed);
     pthread_rwlock_destroy(&s->gate);
     pthread_mutex_destroy(&s->bg_mu);

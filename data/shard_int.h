@@ -17,6 +17,10 @@ struct seg {
     st_segment *r;
 };
 
+#define ST_SHARD_POOL 32 /* scratch states kept for writers */
+
+struct batch_work;
+
 struct st_shard {
     uint64_t id;
     char *dir;
@@ -40,7 +44,9 @@ struct st_shard {
     int flusher_started;
     int stopping;
     int flush_wanted;
-    int busy;           /* a flush or compaction is running */
+    int busy;                               /* a flush or compaction is running */
+    struct batch_work *pool[ST_SHARD_POOL]; /* idle writer scratch states */
+    size_t npool;
     char bg_error[640]; /* last background failure, for logs and tests */
 };
 

@@ -740,11 +740,12 @@ START_TEST(test_codec_tsbs_compression)
     struct st_tsbs g;
     struct st_buf body;
     struct st_lp_batch batch;
-    st_tsbs_init(&g, 1, 7);
+    ck_assert_int_eq(st_tsbs_init(&g, 1, 7), ST_OK);
     st_buf_init(&body);
     st_lp_batch_init(&batch);
     for (int i = 0; i < LINES; i++)
         ck_assert_int_eq(st_tsbs_next(&g, &body), ST_OK);
+    st_tsbs_fini(&g);
     ck_assert_int_eq(st_lp_parse(&batch, body.p, body.len, ST_PRECISION_NS, 0), ST_OK);
     ck_assert_uint_eq(batch.npoints, LINES);
     int64_t *t = malloc(LINES * sizeof(*t)), *v = malloc(LINES * sizeof(*v));
