@@ -332,16 +332,29 @@ int main(int argc, char **argv)
     pthread_t w;
     pthread_create(&w, NULL, writer, NULL);
     for (int k = 0; k < kills; k++) {
-        sleep_us(50000 + rand() % 400000); /* 50-450 ms of writes */
+        /* Mostly 50-450 ms of writes; every fifth run lasts 1-3 s so that
+         * flushes and compactions get far enough to be killed midway. */
+        if (k % 5 == 4)
+            sleep_us(1000000 + rand() % 2000000);
+        else
+            sleep_us(50000 + rand() % 400000);
         kill_node();
         start_node();
     }
     sleep_us(200000);
     atomic_store(&stop_writer, 1);
     pthread_join(w, NULL);
-    /* A clean restart before reading: replay once more. */
+    /* A last kill and restart before reading: replay once more. Give the
+     * node up to 60 s to compact what the kills left behind. */
     kill_node();
     start_node();
+    int segs, compacted;
+    for (int i = 0; i < 600; i++) {
+        count_segments(&segs, &compacted);
+        if (compacted > 0)
+            break;
+        sleep_us(100000);
+    }
 
     int sent = atomic_load(&sent_batches), nacked = 0;
     found = calloc((size_t)sent * SERIES * TIMES + 1, 1);
@@ -364,7 +377,6 @@ int main(int argc, char **argv)
             }
     }
     kill_node();
-    int segs, compacted;
     count_segments(&segs, &compacted);
     printf("crash_data: %d batches sent, %d acknowledged, %d kills; lost %ld acknowledged "
            "points, %ld wrong points, %d unexpected rows; %d segment files (%d compacted)\n",

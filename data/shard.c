@@ -421,8 +421,9 @@ int st_shard_open(const char *dir, uint64_t id, const struct st_shard_opts *opts
         goto err_after_alloc;
     }
     s->flusher_started = 1;
-    /* A replay may have filled the cache past its limit. */
-    if (st_cache_bytes(s->cache) > s->opts.cache_max_bytes) {
+    /* A replay may have filled the cache past its limit, or a crash may
+     * have left segments waiting for compaction: wake the flusher. */
+    if (st_cache_bytes(s->cache) > s->opts.cache_max_bytes || s->nsegs >= 4) {
         pthread_mutex_lock(&s->mu);
         s->flush_wanted = 1;
         pthread_cond_broadcast(&s->changed);
