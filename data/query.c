@@ -11,6 +11,7 @@
 
 #include "data.pb-c.h"
 #include "err.h"
+#include "index.h"
 #include "service.h"
 
 /* Values of one field of one series. */
@@ -174,43 +175,33 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static char *dup_slice(struct allocs *a, struct st_slice x)
+{
+    char *p = alloc(a, (size_t)x.len + 1);
+    if (p && x.len)
+        memcpy(p, x.p, x.len);
+    return p;
+}
+
 /* Splits a canonical series key into measurement and tags (unescaped). */
 static void split_key(const char *key, struct allocs *a, Strata__SeriesResult *sr)
 {
-    struct st_lp_batch b;
-    struct st_buf line, tmp;
-    st_lp_batch_init(&b);
-    st_buf_init(&line);
-    st_buf_init(&tmp);
-    st_buf_printf(&line, "%s x=0 0", key);
-    if (st_lp_parse(&b, line.p, line.len, ST_PRECISION_NS, 0) == ST_OK && b.npoints == 1) {
-        const struct st_lp_point *pt = &b.points[0];
-        st_lp_unescape(&tmp, pt->measurement, ST_LP_MEASUREMENT);
-        sr->measurement = alloc(a, tmp.len + 1);
-        if (sr->measurement)
-            memcpy(sr->measurement, tmp.p, tmp.len);
-        sr->tags = alloc(a, pt->ntags * sizeof(*sr->tags));
-        for (uint32_t k = 0; sr->tags && k < pt->ntags; k++) {
+    struct st_index_key k;
+    st_index_key_init(&k);
+    if (st_index_key_parse(&k, key, strlen(key)) == ST_OK) {
+        sr->measurement = dup_slice(a, k.measurement);
+        sr->tags = alloc(a, (k.ntags + 1) * sizeof(*sr->tags));
+        for (size_t i = 0; sr->tags && i < k.ntags; i++) {
             Strata__Tag *t = alloc(a, sizeof(*t));
             if (t == NULL)
                 break;
             strata__tag__init(t);
-            st_buf_reset(&tmp);
-            st_lp_unescape(&tmp, b.tags[pt->tag0 + k].key, ST_LP_TAG);
-            t->key = alloc(a, tmp.len + 1);
-            if (t->key)
-                memcpy(t->key, tmp.p, tmp.len);
-            st_buf_reset(&tmp);
-            st_lp_unescape(&tmp, b.tags[pt->tag0 + k].value, ST_LP_TAG);
-            t->value = alloc(a, tmp.len + 1);
-            if (t->value)
-                memcpy(t->value, tmp.p ? tmp.p : "", tmp.len);
+            t->key = dup_slice(a, k.tags[i].key);
+            t->value = dup_slice(a, k.tags[i].value);
             sr->tags[sr->n_tags++] = t;
         }
     }
-    st_buf_fini(&tmp);
-    st_buf_fini(&line);
-    st_lp_batch_fini(&b);
+    st_index_key_fini(&k);
 }
 
 /* Builds the rows of one series: union of times, one column per field. */
