@@ -2,6 +2,8 @@
 #include "err.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 static const char *const err_text[] = {[ST_OK] = "success",
 #define ST_ERR_TEXT(name, text) [ST_##name] = text,
@@ -41,4 +43,15 @@ int st_from_errno(int err)
     default:
         return ST_EIO;
     }
+}
+
+int st_errf(char *err, size_t errlen, int rv, const char *fmt, ...)
+{
+    if (err != NULL && errlen > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return rv;
 }

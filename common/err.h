@@ -2,6 +2,8 @@
 #ifndef ST_ERR_H
 #define ST_ERR_H
 
+#include <stddef.h>
+
 /* X(name, text): functions return int, ST_OK or one of these. */
 #define ST_ERRNO_MAP(X)                  \
     X(ENOMEM, "out of memory")           \
@@ -31,6 +33,12 @@ enum {
 
 /* Returns a static string describing @rv (ST_OK or an ST_E* code). */
 const char *st_strerror(int rv);
+
+/* Writes a printf-formatted message into @err (@errlen bytes; @err may be
+ * NULL) and returns @rv, for one-line error exits:
+ * `return st_errf(err, errlen, ST_ECORRUPT, "%s: bad footer", path);` */
+int st_errf(char *err, size_t errlen, int rv, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Maps a positive errno value to an ST_E* code (ENOMEM -> ST_ENOMEM, ...).
  * Called once, at the syscall wrapper. */

@@ -54,30 +54,16 @@ struct st_segment {
     int64_t min_time, max_time;     /* from the footer */
 };
 
-static int fail(char *err, size_t errlen, int rv, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rv, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rv;
-}
-
 static int fail_errno(char *err, size_t errlen, int e, const char *op, const char *file,
                       const char *what)
 {
     char text[128];
     if (strerror_r(e, text, sizeof(text)) != 0)
         snprintf(text, sizeof(text), "errno %d", e);
-    return fail(err, errlen, st_from_errno(e), "segment %s: %s: %s: %s", op, file, what, text);
+    return st_errf(err, errlen, st_from_errno(e), "segment %s: %s: %s: %s", op, file, what, text);
 }
 
-#define CORRUPT(...) fail(err, errlen, ST_ECORRUPT, "segment open: " __VA_ARGS__)
+#define CORRUPT(...) st_errf(err, errlen, ST_ECORRUPT, "segment open: " __VA_ARGS__)
 
 /* ---- pure checks of the file's parts ------------------------------------- */
 
@@ -88,11 +74,11 @@ static int check_header(const char *path, const uint8_t *h, char *err, size_t er
     if (st_crc32c(0, h, ST_SEG_HDR_CRC) != st_load_le32(h + ST_SEG_HDR_CRC))
         return CORRUPT("%s: header: checksum mismatch", path);
     if (h[ST_SEG_HDR_VERSION] != ST_SEG_VERSION || st_load_le16(h + ST_SEG_HDR_FLAGS) != 0)
-        return fail(err, errlen, ST_EPROTO,
-                    "segment open: %s: header: format version %u flags %#x, this build reads "
-                    "version %u",
-                    path, h[ST_SEG_HDR_VERSION], st_load_le16(h + ST_SEG_HDR_FLAGS),
-                    ST_SEG_VERSION);
+        return st_errf(err, errlen, ST_EPROTO,
+                       "segment open: %s: header: format version %u flags %#x, this build reads "
+                       "version %u",
+                       path, h[ST_SEG_HDR_VERSION], st_load_le16(h + ST_SEG_HDR_FLAGS),
+                       ST_SEG_VERSION);
     return ST_OK;
 }
 
@@ -104,11 +90,11 @@ static int check_footer(const char *path, const uint8_t *p, uint64_t file_size,
     if (st_crc32c(0, p, ST_SEG_FTR_CRC) != st_load_le32(p + ST_SEG_FTR_CRC))
         return CORRUPT("%s: footer: checksum mismatch", path);
     if (p[ST_SEG_FTR_VERSION] != ST_SEG_VERSION || st_load_le16(p + ST_SEG_FTR_FLAGS) != 0)
-        return fail(err, errlen, ST_EPROTO,
-                    "segment open: %s: footer: format version %u flags %#x, this build reads "
-                    "version %u",
-                    path, p[ST_SEG_FTR_VERSION], st_load_le16(p + ST_SEG_FTR_FLAGS),
-                    ST_SEG_VERSION);
+        return st_errf(err, errlen, ST_EPROTO,
+                       "segment open: %s: footer: format version %u flags %#x, this build reads "
+                       "version %u",
+                       path, p[ST_SEG_FTR_VERSION], st_load_le16(p + ST_SEG_FTR_FLAGS),
+                       ST_SEG_VERSION);
     st_seg_footer_decode(p, f);
     uint64_t end = file_size - ST_SEG_FOOTER_SIZE; /* the caller checked the minimum size */
     if (f->index_offset < ST_SEG_HEADER_SIZE || f->index_offset > end ||
@@ -160,7 +146,7 @@ static int parse_index(struct st_segment *r, const uint8_t *p, const struct st_s
     r->keys = calloc(f->nkeys ? f->nkeys : 1, sizeof(*r->keys));
     r->entries = calloc(f->nentries ? f->nentries : 1, sizeof(*r->entries));
     if (r->keys == NULL || r->entries == NULL)
-        return fail(err, errlen, ST_ENOMEM, "segment open: %s: out of memory", path);
+        return st_errf(err, errlen, ST_ENOMEM, "segment open: %s: out of memory", path);
 
     struct st_buf names;
     st_buf_init(&names);
@@ -188,7 +174,7 @@ static int parse_index(struct st_segment *r, const uint8_t *p, const struct st_s
                                          len) >= 0)
             rv = CORRUPT("%s: index: key %zu out of order", path, k);
         else if (st_buf_append(&names, name, len) != ST_OK)
-            rv = fail(err, errlen, ST_ENOMEM, "segment open: %s: out of memory", path);
+            rv = st_errf(err, errlen, ST_ENOMEM, "segment open: %s: out of memory", path);
         else
             rv = parse_entries(path, &c, r->entries + used, n, k, &pos, f, err, errlen);
         if (rv != ST_OK)
@@ -287,7 +273,7 @@ int st_segment_open(const char *path, st_segment **out, char *err, size_t errlen
     struct stat st;
     struct st_segment *r = alloc_reader(path);
     if (r == NULL)
-        return fail(err, errlen, ST_ENOMEM, "segment open: %s: out of memory", path);
+        return st_errf(err, errlen, ST_ENOMEM, "segment open: %s: out of memory", path);
     r->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (r->fd < 0) {
         rv = fail_errno(err, errlen, errno, "open", path, "open");
@@ -311,7 +297,7 @@ int st_segment_open(const char *path, st_segment **out, char *err, size_t errlen
         goto err_after_alloc;
     index = malloc(f.index_size ? f.index_size : 1);
     if (index == NULL) {
-        rv = fail(err, errlen, ST_ENOMEM, "segment open: %s: out of memory", path);
+        rv = st_errf(err, errlen, ST_ENOMEM, "segment open: %s: out of memory", path);
         goto err_after_alloc;
     }
     if ((e = pread_full(r->fd, index, f.index_size, f.index_offset)) != 0)
@@ -340,7 +326,7 @@ int st_segment_open_mem(const void *image, size_t len, st_segment **out, char *e
     int rv;
     struct st_segment *r = alloc_reader(path);
     if (r == NULL)
-        return fail(err, errlen, ST_ENOMEM, "segment open: %s: out of memory", path);
+        return st_errf(err, errlen, ST_ENOMEM, "segment open: %s: out of memory", path);
     r->image = image;
     r->file_size = len;
     if (len < ST_SEG_MIN_FILE_SIZE) {
@@ -496,9 +482,9 @@ static int check_block(const st_segment *r, const uint8_t *dst, uint64_t offset,
 {
     uint32_t crc = size ? st_crc32c(0, dst, size) : 0; /* dst may be NULL */
     if (crc != st_load_le32(trailer))
-        return fail(err, errlen, ST_ECORRUPT,
-                    "segment read: %s: block at offset %llu: checksum mismatch", r->path,
-                    (unsigned long long)offset);
+        return st_errf(err, errlen, ST_ECORRUPT,
+                       "segment read: %s: block at offset %llu: checksum mismatch", r->path,
+                       (unsigned long long)offset);
     return ST_OK;
 }
 
@@ -527,8 +513,8 @@ static int complete(const st_segment *r, struct req *q, int res, int *rv, char *
         snprintf(what, sizeof(what), "block at offset %llu", (unsigned long long)q->offset);
         *rv = fail_errno(err, errlen, -res, "read", r->path, what);
     } else if (res == 0) {
-        *rv = fail(err, errlen, ST_ECORRUPT, "segment read: %s: block at offset %llu: file ends",
-                   r->path, (unsigned long long)q->offset);
+        *rv = st_errf(err, errlen, ST_ECORRUPT, "segment read: %s: block at offset %llu: file ends",
+                      r->path, (unsigned long long)q->offset);
     } else if ((q->done += (uint32_t)res) < q->size + ST_SEG_BLOCK_TRAILER) {
         return 1; /* short read: the rest later */
     } else {
@@ -544,14 +530,14 @@ static int read_ring(const st_segment *r, st_segment_io *io, const struct st_blo
     if (!io->ready) { /* UNTESTED: only after a failed io_uring_submit */
         int e = io_uring_queue_init(io->depth, &io->ring, 0);
         if (e < 0)
-            return fail(err, errlen, st_from_errno(-e), "segment read: %s: io_uring setup",
-                        r->path);
+            return st_errf(err, errlen, st_from_errno(-e), "segment read: %s: io_uring setup",
+                           r->path);
         io->ready = true;
     }
     if (n > io->reqs_cap) {
         struct req *reqs = realloc(io->reqs, n * sizeof(*reqs));
         if (reqs == NULL)
-            return fail(err, errlen, ST_ENOMEM, "segment read: %s: out of memory", r->path);
+            return st_errf(err, errlen, ST_ENOMEM, "segment read: %s: out of memory", r->path);
         io->reqs = reqs;
         io->reqs_cap = n;
     }
@@ -573,8 +559,8 @@ static int read_ring(const st_segment *r, st_segment_io *io, const struct st_blo
              * must never run (their requests die with this call): wait for
              * the ones it took and drop the ring; the next call makes one. */
             if (rv == ST_OK)
-                rv = fail(err, errlen, st_from_errno(-s), "segment read: %s: io_uring submit",
-                          r->path);
+                rv = st_errf(err, errlen, st_from_errno(-s), "segment read: %s: io_uring submit",
+                             r->path);
             outstanding -= io_uring_sq_ready(&io->ring);
             for (; outstanding > 0; outstanding--) {
                 struct io_uring_cqe *cqe;
@@ -607,8 +593,8 @@ int st_segment_read_blocks(const st_segment *r, st_segment_io *io, const struct 
         uintptr_t e = (uintptr_t)refs[i].entry;
         if (e < base || e >= base + r->nentries * sizeof(*r->entries) ||
             (e - base) % sizeof(*r->entries) != 0 || (refs[i].dst == NULL && refs[i].entry->size))
-            return fail(err, errlen, ST_EINVAL, "segment read: %s: block %zu is not of this file",
-                        r->path, i);
+            return st_errf(err, errlen, ST_EINVAL,
+                           "segment read: %s: block %zu is not of this file", r->path, i);
     }
     if (n == 0)
         return ST_OK;
@@ -628,8 +614,8 @@ int st_segment_read_blocks(const st_segment *r, st_segment_io *io, const struct 
     if (io == NULL) {
         int rv = st_segment_io_open(n < IO_DEFAULT_DEPTH ? (unsigned)n : IO_DEFAULT_DEPTH, &tmp);
         if (rv != ST_OK)
-            return fail(err, errlen, rv, "segment read: %s: io_uring setup: %s", r->path,
-                        st_strerror(rv));
+            return st_errf(err, errlen, rv, "segment read: %s: io_uring setup: %s", r->path,
+                           st_strerror(rv));
         io = tmp;
     }
     int rv = read_ring(r, io, refs, n, err, errlen);

@@ -60,27 +60,13 @@ struct st_segment_writer {
     int64_t max_time;
 };
 
-static int fail(char *err, size_t errlen, int rv, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rv, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rv;
-}
-
 /* Formats "<what>: <strerror(e)>" for a failed syscall and returns its code. */
 static int fail_errno(char *err, size_t errlen, int e, const char *file, const char *what)
 {
     char text[128];
     if (strerror_r(e, text, sizeof(text)) != 0)
         snprintf(text, sizeof(text), "errno %d", e);
-    return fail(err, errlen, st_from_errno(e), "segment write: %s: %s: %s", file, what, text);
+    return st_errf(err, errlen, st_from_errno(e), "segment write: %s: %s: %s", file, what, text);
 }
 
 /* ---- statistics ---------------------------------------------------------- */
@@ -205,7 +191,7 @@ int st_segment_writer_open(const char *path, st_segment_writer **out, char *err,
     int rv;
     st_segment_writer *w = calloc(1, sizeof(*w));
     if (w == NULL)
-        return fail(err, errlen, ST_ENOMEM, "segment write: %s: out of memory", path);
+        return st_errf(err, errlen, ST_ENOMEM, "segment write: %s: out of memory", path);
     w->fd = -1;
     st_buf_init(&w->out);
     st_buf_init(&w->index);
@@ -215,7 +201,7 @@ int st_segment_writer_open(const char *path, st_segment_writer **out, char *err,
     w->path = concat(path, "");
     w->tmp = concat(path, ".tmp");
     if (w->path == NULL || w->tmp == NULL || st_buf_reserve(&w->out, WRITE_BUF_SIZE) != ST_OK) {
-        rv = fail(err, errlen, ST_ENOMEM, "segment write: %s: out of memory", path);
+        rv = st_errf(err, errlen, ST_ENOMEM, "segment write: %s: out of memory", path);
         goto err_after_alloc;
     }
 
@@ -243,39 +229,40 @@ static int check_add(const st_segment_writer *w, uint32_t series, struct st_slic
                      size_t len, int *order, char *err, size_t errlen)
 {
     if (type < ST_FIELD_FLOAT || type > ST_FIELD_BOOLEAN)
-        return fail(err, errlen, ST_EINVAL, "segment write: %s: bad field type %d", w->path,
-                    (int)type);
+        return st_errf(err, errlen, ST_EINVAL, "segment write: %s: bad field type %d", w->path,
+                       (int)type);
     if (field.len == 0 || field.len > ST_SEG_MAX_FIELD_NAME || len > UINT32_MAX ||
         (block == NULL && len > 0))
-        return fail(err, errlen, ST_EINVAL,
-                    "segment write: %s: field name of %u bytes or block of %zu bytes", w->path,
-                    (unsigned)field.len, len);
+        return st_errf(err, errlen, ST_EINVAL,
+                       "segment write: %s: field name of %u bytes or block of %zu bytes", w->path,
+                       (unsigned)field.len, len);
     if (s->count == 0 || s->min_time > s->max_time)
-        return fail(err, errlen, ST_EINVAL,
-                    "segment write: %s: block stats with %u points from %lld to %lld", w->path,
-                    (unsigned)s->count, (long long)s->min_time, (long long)s->max_time);
+        return st_errf(err, errlen, ST_EINVAL,
+                       "segment write: %s: block stats with %u points from %lld to %lld", w->path,
+                       (unsigned)s->count, (long long)s->min_time, (long long)s->max_time);
     *order = w->have_key
                  ? st_seg_key_cmp(series, field.p, field.len, w->series, w->field.p, w->field.len)
                  : 1;
     if (*order < 0)
-        return fail(err, errlen, ST_EINVAL,
-                    "segment write: %s: series %u field '%.*s' added after series %u field "
-                    "'%.*s'",
-                    w->path, (unsigned)series, (int)field.len, field.p, (unsigned)w->series,
-                    (int)w->field.len, w->field.p);
+        return st_errf(err, errlen, ST_EINVAL,
+                       "segment write: %s: series %u field '%.*s' added after series %u field "
+                       "'%.*s'",
+                       w->path, (unsigned)series, (int)field.len, field.p, (unsigned)w->series,
+                       (int)w->field.len, w->field.p);
     if (*order == 0 && type != w->type)
-        return fail(err, errlen, ST_EINVAL,
-                    "segment write: %s: series %u field '%.*s' is %s, block is %s", w->path,
-                    (unsigned)series, (int)field.len, field.p, st_field_type_name(w->type),
-                    st_field_type_name(type));
+        return st_errf(err, errlen, ST_EINVAL,
+                       "segment write: %s: series %u field '%.*s' is %s, block is %s", w->path,
+                       (unsigned)series, (int)field.len, field.p, st_field_type_name(w->type),
+                       st_field_type_name(type));
     if (*order == 0 && s->min_time <= w->last_time)
-        return fail(err, errlen, ST_EINVAL,
-                    "segment write: %s: series %u field '%.*s': block from %lld overlaps the "
-                    "previous one ending at %lld",
-                    w->path, (unsigned)series, (int)field.len, field.p, (long long)s->min_time,
-                    (long long)w->last_time);
+        return st_errf(err, errlen, ST_EINVAL,
+                       "segment write: %s: series %u field '%.*s': block from %lld overlaps the "
+                       "previous one ending at %lld",
+                       w->path, (unsigned)series, (int)field.len, field.p, (long long)s->min_time,
+                       (long long)w->last_time);
     if ((*order > 0 && w->nkeys == UINT32_MAX) || (*order == 0 && w->key_blocks == UINT32_MAX))
-        return fail(err, errlen, ST_EINVAL, "segment write: %s: too many keys or blocks", w->path);
+        return st_errf(err, errlen, ST_EINVAL, "segment write: %s: too many keys or blocks",
+                       w->path);
     return ST_OK;
 }
 
@@ -330,8 +317,8 @@ int st_segment_writer_add(st_segment_writer *w, uint32_t series, struct st_slice
                           const void *block, size_t len, char *err, size_t errlen)
 {
     if (w->failed)
-        return fail(err, errlen, w->failed, "segment write: %s: failed earlier: %s", w->tmp,
-                    st_strerror(w->failed));
+        return st_errf(err, errlen, w->failed, "segment write: %s: failed earlier: %s", w->tmp,
+                       st_strerror(w->failed));
     int order = 0, rv;
     if ((rv = check_add(w, series, field, type, stats, block, len, &order, err, errlen)) != ST_OK)
         return rv;
@@ -339,7 +326,7 @@ int st_segment_writer_add(st_segment_writer *w, uint32_t series, struct st_slice
     /* Memory first: after this, only I/O can fail. */
     if (st_buf_reserve(&w->index, ST_SEG_KEY_FIXED + field.len + ST_SEG_ENTRY_SIZE) != ST_OK ||
         st_buf_reserve(&w->field, field.len) != ST_OK)
-        return fail(err, errlen, ST_ENOMEM, "segment write: %s: out of memory", w->path);
+        return st_errf(err, errlen, ST_ENOMEM, "segment write: %s: out of memory", w->path);
     if (order > 0) {
         close_key(w);
         open_key(w, series, field, type);
@@ -390,7 +377,7 @@ int st_segment_writer_finish(st_segment_writer *w, char *err, size_t errlen)
 {
     int rv = w->failed, e;
     if (rv != ST_OK) {
-        fail(err, errlen, rv, "segment write: %s: failed earlier: %s", w->tmp, st_strerror(rv));
+        st_errf(err, errlen, rv, "segment write: %s: failed earlier: %s", w->tmp, st_strerror(rv));
         goto err_remove_tmp;
     }
     close_key(w);
