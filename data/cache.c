@@ -156,7 +156,7 @@ static struct entry *add_entry(st_cache *c, uint32_t series, struct st_slice fie
     e->hash = h;
     e->sorted = true;
     c->entries[c->nentries++] = e;
-    size_t slot;
+    size_t slot = 0;
     lookup(c, series, field, h, &slot);
     c->table[slot] = (uint32_t)c->nentries;
     c->bytes += sizeof(*e) + field.len + 1;
@@ -243,8 +243,9 @@ static int sort_entry(struct entry *e)
     if (e->sorted)
         return ST_OK;
     size_t n = e->n;
-    int64_t *t2 = malloc(n * sizeof(*t2));
-    union st_value *v2 = malloc(n * sizeof(*v2));
+    /* The sorted arrays may become the entry's: give them its capacity. */
+    int64_t *t2 = malloc(e->cap * sizeof(*t2));
+    union st_value *v2 = malloc(e->cap * sizeof(*v2));
     if (t2 == NULL || v2 == NULL) {
         free(t2);
         free(v2);

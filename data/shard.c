@@ -521,34 +521,50 @@ static int key_cmp(const void *a, const void *b)
     return (x->key.len > y->key.len) - (x->key.len < y->key.len);
 }
 
-/* Emits the values of one cache view inside [tmin, tmax]. */
-static int emit_view(const struct st_cache_view *v, int64_t tmin, int64_t tmax,
-                     const struct st_shard_read_cb *cb)
+/* Turns the runs of a scan into st_shard_read_cb calls. */
+struct raw_scan {
+    const struct st_shard_read_cb *cb;
+    struct st_slice key, field;
+    int announced, field_announced;
+};
+
+static int raw_values(void *arg, const struct st_scan_run *run)
 {
-    size_t lo = 0, hi = v->n;
-    while (lo < hi) { /* first index with t >= tmin */
-        size_t mid = lo + (hi - lo) / 2;
-        if (v->t[mid] < tmin)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    struct raw_scan *r = arg;
     int rv = ST_OK;
-    for (size_t i = lo; i < v->n && v->t[i] <= tmax && rv == ST_OK; i++) {
-        struct st_point_value pv = {.t = v->t[i], .type = v->type, .v = v->v[i]};
-        rv = cb->value(cb->arg, &pv);
+    if (!r->announced && (rv = r->cb->series(r->cb->arg, r->key)) != ST_OK)
+        return rv;
+    r->announced = 1;
+    if (!r->field_announced && (rv = r->cb->field(r->cb->arg, r->field, run->type)) != ST_OK)
+        return rv;
+    r->field_announced = 1;
+    for (size_t i = 0; i < run->n && rv == ST_OK; i++) {
+        struct st_point_value pv = {.t = run->t[i], .type = run->type};
+        switch (run->type) {
+        case ST_FIELD_FLOAT:
+            pv.v.f = run->v.f[i];
+            break;
+        case ST_FIELD_INTEGER:
+            pv.v.i = run->v.i[i];
+            break;
+        case ST_FIELD_UNSIGNED:
+            pv.v.u = run->v.u[i];
+            break;
+        case ST_FIELD_BOOLEAN:
+            pv.v.b = run->v.b[i];
+            break;
+        case ST_FIELD_STRING:
+            pv.v.s = run->v.s[i];
+            break;
+        }
+        rv = r->cb->value(r->cb->arg, &pv);
     }
     return rv;
 }
 
-/* Puts the values of @v inside [tmin, tmax] into @into. */
-static int copy_range(const struct st_cache_view *v, int64_t tmin, int64_t tmax, st_cache *into)
+struct st_index *st_shard_index(st_shard *s)
 {
-    int rv = ST_OK;
-    for (size_t i = 0; i < v->n && rv == ST_OK; i++)
-        if (v->t[i] >= tmin && v->t[i] <= tmax)
-            rv = st_cache_put(into, v->series, v->field, v->type, v->t[i], &v->v[i]);
-    return rv;
+    return s->idx;
 }
 
 int st_shard_read_raw(st_shard *s, struct st_slice measurement, const struct st_slice *fields,
@@ -557,7 +573,7 @@ int st_shard_read_raw(st_shard *s, struct st_slice measurement, const struct st_
     int rv = ST_OK;
     struct key_order *order = NULL;
     struct field_list fl = {.n = 0};
-    st_segment_io *io = NULL;
+    st_shard_reader *rd = NULL;
     pthread_mutex_lock(&s->mu);
     st_index_read_begin(s->idx);
     const uint32_t *ids;
@@ -585,41 +601,22 @@ int st_shard_read_raw(st_shard *s, struct st_slice measurement, const struct st_
         order[i].key = st_index_series_key(s->idx, ids[i]);
     }
     qsort(order, nids, sizeof(*order), key_cmp);
-    if ((rv = st_segment_io_open(0, &io)) != ST_OK)
+    if ((rv = st_shard_reader_open(&rd)) != ST_OK)
         goto out;
+    struct st_shard_scan_cb scb = {.values = raw_values};
     for (size_t i = 0; i < nids && rv == ST_OK; i++) {
-        int announced = 0;
+        struct raw_scan r = {.cb = cb, .key = order[i].key};
+        scb.arg = &r;
         for (size_t k = 0; k < fl.n && rv == ST_OK; k++) {
-            /* Oldest source first into a scratch cache: its sort keeps the
-             * newest value of each time. */
-            st_cache *tmp;
-            if ((rv = st_cache_open(&tmp)) != ST_OK)
-                break;
-            struct st_cache_view v;
-            rv = st_shard_segments_load_key(s, io, order[i].id, fl.names[k], tmin, tmax, tmp);
-            st_cache *mem[2] = {s->flushing, s->cache};
-            for (int c = 0; c < 2 && rv == ST_OK; c++) {
-                if (mem[c] == NULL || st_cache_find(mem[c], order[i].id, fl.names[k], &v) != ST_OK)
-                    continue;
-                rv = copy_range(&v, tmin, tmax, tmp);
-            }
-            if (rv == ST_OK && st_cache_find(tmp, order[i].id, fl.names[k], &v) == ST_OK &&
-                v.n > 0) {
-                if (!announced)
-                    rv = cb->series(cb->arg, order[i].key);
-                announced = 1;
-                if (rv == ST_OK)
-                    rv = cb->field(cb->arg, fl.names[k], v.type);
-                if (rv == ST_OK)
-                    rv = emit_view(&v, tmin, tmax, cb);
-            }
-            st_cache_close(tmp);
+            r.field = fl.names[k];
+            r.field_announced = 0;
+            rv = st_shard_scan(s, rd, order[i].id, fl.names[k], fl.types[k], tmin, tmax, &scb);
         }
     }
 out:
     st_index_read_end(s->idx);
     pthread_mutex_unlock(&s->mu);
-    st_segment_io_close(io);
+    st_shard_reader_close(rd);
     free(order);
     return rv;
 }

@@ -65,6 +65,73 @@ int st_shard_read_raw(st_shard *s, struct st_slice measurement, const struct st_
                       size_t nfields, int64_t tmin, int64_t tmax,
                       const struct st_shard_read_cb *cb);
 
+/* ---- Scans: what the query executor reads ------------------------------- */
+
+/* A run of values of one (series, field): @n >= 1 points, times ascending and
+ * distinct, values in the array of the field's type. Borrowed for the
+ * callback only. */
+struct st_scan_run {
+    enum st_field_type type;
+    size_t n;
+    const int64_t *t;
+    union {
+        const double *f;
+        const int64_t *i;
+        const uint64_t *u;
+        const bool *b;
+        const struct st_slice *s;
+    } v;
+};
+
+struct st_block_stats; /* segment.h */
+
+/* What a scan hands over, in time order: runs of values, and whole blocks
+ * as their statistics when @stats_ok accepts the block's time span (NULL:
+ * never). A block is offered only when it lies inside the scanned range and
+ * no other data of the key falls inside its span, so its statistics are
+ * exactly the merged values there. A non-ST_OK return stops the scan, which
+ * returns it (ST_ECANCELED is the usual "enough"). */
+struct st_shard_scan_cb {
+    bool (*stats_ok)(void *arg, int64_t min_time, int64_t max_time);
+    int (*stats)(void *arg, enum st_field_type type, const struct st_block_stats *stats);
+    int (*values)(void *arg, const struct st_scan_run *run);
+    void *arg;
+};
+
+/* Per-thread scratch of scans: an io_uring and decode buffers, reused across
+ * scans and shards. Caller owns it; free with st_shard_reader_close(). */
+typedef struct st_shard_reader st_shard_reader;
+int st_shard_reader_open(st_shard_reader **out);
+void st_shard_reader_close(st_shard_reader *rd);
+/* What the reader's scans did so far. */
+struct st_shard_reader_stats {
+    uint64_t blocks_decoded;    /* segment blocks read and decoded */
+    uint64_t blocks_from_stats; /* blocks handed over as statistics */
+    uint64_t values;            /* values handed over (in runs or in statistics) */
+};
+void st_shard_reader_stats(const st_shard_reader *rd, struct st_shard_reader_stats *out);
+/* The message of the last failed scan ("segment ...: block at offset ..."). */
+const char *st_shard_reader_error(const st_shard_reader *rd);
+
+/* Scans hold the shard lock: it keeps the caches and the segment list still,
+ * and stops writers, so hold it for one series at a time. Never inside an
+ * index read section (writers take the lock, then the index). */
+void st_shard_read_lock(st_shard *s);
+void st_shard_read_unlock(st_shard *s);
+
+/* Hands @cb the merged values of (@series, @field) of @type in [@tmin,
+ * @tmax], in time order: newer writes win at equal times. Values of other
+ * types (none unless a field was deleted and re-created) are skipped. Under
+ * st_shard_read_lock(). ST_OK, what @cb returned, ST_ENOMEM, or a read error
+ * (ST_ECORRUPT, ST_EIO ...; see st_shard_reader_error()). */
+int st_shard_scan(st_shard *s, st_shard_reader *rd, uint32_t series, struct st_slice field,
+                  enum st_field_type type, int64_t tmin, int64_t tmax,
+                  const struct st_shard_scan_cb *cb);
+
+/* The shard's index, for the executor's series and schema lookups (see the
+ * locking rules in index.h). Valid while the shard is open. */
+struct st_index *st_shard_index(st_shard *s);
+
 /* Writes the cache into a segment file now (normally the background
  * flusher does it past cache_max_bytes). ST_OK also when there is nothing. */
 int st_shard_flush(st_shard *s);

@@ -55,9 +55,12 @@ int st_shard_segments_load(st_shard *s, char *err, size_t errlen);
 void st_shard_segments_close(st_shard *s);
 void *st_shard_flusher_main(void *arg);
 
-/* Adds to @into (a scratch cache) the values of (@series, @field) in
- * [@tmin, @tmax] from every segment, oldest first. Called under s->mu. */
-int st_shard_segments_load_key(st_shard *s, st_segment_io *io, uint32_t series,
-                               struct st_slice field, int64_t tmin, int64_t tmax, st_cache *into);
+/* shard_scan.c: st_shard_scan() over @segs[0..@nsegs) (oldest first) and,
+ * with @with_caches, the caches. Compaction scans its inputs alone, under
+ * bg_mu instead of the shard lock. */
+int st_shard_scan_segs(st_shard *s, const struct seg *segs, size_t nsegs, int with_caches,
+                       st_shard_reader *rd, uint32_t series, struct st_slice field,
+                       enum st_field_type type, int64_t tmin, int64_t tmax,
+                       const struct st_shard_scan_cb *cb);
 
 #endif

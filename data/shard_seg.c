@@ -120,6 +120,11 @@ void st_shard_segments_close(st_shard *s)
 struct seg_build {
     st_segment_writer *w;
     struct st_buf block;
+    /* the pending block of (series, field, type): n points */
+    uint32_t series;
+    struct st_slice field;
+    enum st_field_type type;
+    size_t n;
     int64_t ts[ST_BLOCK_MAX_POINTS];
     union {
         double f[ST_BLOCK_MAX_POINTS];
@@ -128,71 +133,149 @@ struct seg_build {
         bool b[ST_BLOCK_MAX_POINTS];
         struct st_slice s[ST_BLOCK_MAX_POINTS];
     } v;
+    size_t soff[ST_BLOCK_MAX_POINTS]; /* strings: offset of each in sarena */
+    struct st_buf sarena;             /* strings of the pending block, copied */
     char *err;
     size_t errlen;
     uint64_t values;
 };
 
+/* Encodes and appends the pending block. */
+static int sb_flush_block(struct seg_build *sb)
+{
+    size_t n = sb->n;
+    if (n == 0)
+        return ST_OK;
+    struct st_block_stats st;
+    st_block_stats_init(&st);
+    union st_codec_in in;
+    for (size_t k = 0; k < n; k++) {
+        union st_stat_value sv = {.u = 0};
+        switch (sb->type) {
+        case ST_FIELD_FLOAT:
+            sv.f = sb->v.f[k];
+            break;
+        case ST_FIELD_INTEGER:
+            sv.i = sb->v.i[k];
+            break;
+        case ST_FIELD_UNSIGNED:
+            sv.u = sb->v.u[k];
+            break;
+        case ST_FIELD_BOOLEAN:
+            sv.u = sb->v.b[k];
+            break;
+        case ST_FIELD_STRING:
+            sb->v.s[k] = (struct st_slice){sb->sarena.p + sb->soff[k], sb->v.s[k].len};
+            break;
+        }
+        st_block_stats_add(&st, sb->type, sb->ts[k], sv);
+    }
+    switch (sb->type) {
+    case ST_FIELD_FLOAT:
+        in.f = sb->v.f;
+        break;
+    case ST_FIELD_INTEGER:
+        in.i = sb->v.i;
+        break;
+    case ST_FIELD_UNSIGNED:
+        in.u = sb->v.u;
+        break;
+    case ST_FIELD_BOOLEAN:
+        in.b = sb->v.b;
+        break;
+    default:
+        in.s = sb->v.s;
+        break;
+    }
+    st_buf_reset(&sb->block);
+    int rv = st_codec_block_encode(&sb->block, sb->type, sb->ts, in, n);
+    if (rv == ST_OK)
+        rv = st_segment_writer_add(sb->w, sb->series, sb->field, sb->type, &st, sb->block.p,
+                                   sb->block.len, sb->err, sb->errlen);
+    sb->values += n;
+    sb->n = 0;
+    st_buf_reset(&sb->sarena);
+    return rv;
+}
+
+/* Starts the blocks of another key; the previous one must be flushed. */
+static void sb_key(struct seg_build *sb, uint32_t series, struct st_slice field,
+                   enum st_field_type type)
+{
+    sb->series = series;
+    sb->field = field;
+    sb->type = type;
+    sb->n = 0;
+    st_buf_reset(&sb->sarena);
+}
+
+/* Appends one point to the pending block, writing it out when full. */
+static int sb_put(struct seg_build *sb, int64_t t, const union st_value *v)
+{
+    size_t k = sb->n;
+    sb->ts[k] = t;
+    switch (sb->type) {
+    case ST_FIELD_FLOAT:
+        sb->v.f[k] = v->f;
+        break;
+    case ST_FIELD_INTEGER:
+        sb->v.i[k] = v->i;
+        break;
+    case ST_FIELD_UNSIGNED:
+        sb->v.u[k] = v->u;
+        break;
+    case ST_FIELD_BOOLEAN:
+        sb->v.b[k] = v->b;
+        break;
+    case ST_FIELD_STRING:
+        sb->soff[k] = sb->sarena.len;
+        sb->v.s[k].len = v->s.len;
+        if (st_buf_append(&sb->sarena, v->s.p, v->s.len) != ST_OK)
+            return ST_ENOMEM;
+        break;
+    }
+    if (++sb->n == ST_BLOCK_MAX_POINTS)
+        return sb_flush_block(sb);
+    return ST_OK;
+}
+
 static int write_view(const struct st_cache_view *cv, void *arg)
 {
     struct seg_build *sb = arg;
-    for (size_t off = 0; off < cv->n;) {
-        size_t n = cv->n - off < ST_BLOCK_MAX_POINTS ? cv->n - off : ST_BLOCK_MAX_POINTS;
-        struct st_block_stats st;
-        st_block_stats_init(&st);
-        union st_codec_in in;
-        for (size_t k = 0; k < n; k++) {
-            const union st_value *v = &cv->v[off + k];
-            union st_stat_value sv = {.u = 0};
-            sb->ts[k] = cv->t[off + k];
-            switch (cv->type) {
-            case ST_FIELD_FLOAT:
-                sb->v.f[k] = sv.f = v->f;
-                break;
-            case ST_FIELD_INTEGER:
-                sb->v.i[k] = sv.i = v->i;
-                break;
-            case ST_FIELD_UNSIGNED:
-                sb->v.u[k] = sv.u = v->u;
-                break;
-            case ST_FIELD_BOOLEAN:
-                sb->v.b[k] = v->b;
-                sv.u = v->b;
-                break;
-            case ST_FIELD_STRING:
-                sb->v.s[k] = v->s;
-                break;
-            }
-            st_block_stats_add(&st, cv->type, sb->ts[k], sv);
-        }
-        switch (cv->type) {
+    sb_key(sb, cv->series, cv->field, cv->type);
+    int rv = ST_OK;
+    for (size_t i = 0; i < cv->n && rv == ST_OK; i++)
+        rv = sb_put(sb, cv->t[i], &cv->v[i]);
+    return rv == ST_OK ? sb_flush_block(sb) : rv;
+}
+
+/* Compaction: the merged runs of a key, re-blocked. */
+static int write_run(void *arg, const struct st_scan_run *run)
+{
+    struct seg_build *sb = arg;
+    int rv = ST_OK;
+    for (size_t i = 0; i < run->n && rv == ST_OK; i++) {
+        union st_value v;
+        switch (run->type) {
         case ST_FIELD_FLOAT:
-            in.f = sb->v.f;
+            v.f = run->v.f[i];
             break;
         case ST_FIELD_INTEGER:
-            in.i = sb->v.i;
+            v.i = run->v.i[i];
             break;
         case ST_FIELD_UNSIGNED:
-            in.u = sb->v.u;
+            v.u = run->v.u[i];
             break;
         case ST_FIELD_BOOLEAN:
-            in.b = sb->v.b;
+            v.b = run->v.b[i];
             break;
-        default:
-            in.s = sb->v.s;
+        case ST_FIELD_STRING:
+            v.s = run->v.s[i];
             break;
         }
-        st_buf_reset(&sb->block);
-        int rv = st_codec_block_encode(&sb->block, cv->type, sb->ts, in, n);
-        if (rv == ST_OK)
-            rv = st_segment_writer_add(sb->w, cv->series, cv->field, cv->type, &st, sb->block.p,
-                                       sb->block.len, sb->err, sb->errlen);
-        if (rv != ST_OK)
-            return rv;
-        sb->values += n;
-        off += n;
+        rv = sb_put(sb, run->t[i], &v);
     }
-    return ST_OK;
+    return rv;
 }
 
 /* Writes @c (sorted, not modified meanwhile) as segment (@seq, @gen) and
@@ -206,6 +289,7 @@ static int write_segment(st_shard *s, st_cache *c, uint64_t seq, uint32_t gen, s
     if (sb == NULL)
         return ST_ENOMEM;
     st_buf_init(&sb->block);
+    st_buf_init(&sb->sarena);
     sb->err = err;
     sb->errlen = errlen;
     int rv = st_segment_writer_open(path, &sb->w, err, errlen);
@@ -222,6 +306,7 @@ static int write_segment(st_shard *s, st_cache *c, uint64_t seq, uint32_t gen, s
     if (rv == ST_OK)
         rv = st_segment_open(path, out, err, errlen);
     st_buf_fini(&sb->block);
+    st_buf_fini(&sb->sarena);
     free(sb);
     return rv;
 }
@@ -288,96 +373,6 @@ static int flush_once(st_shard *s)
     return rv;
 }
 
-/* ---- Reading segments ---------------------------------------------------- */
-
-/* Decodes the blocks of one key overlapping [tmin, tmax] into @into. */
-static int load_from(st_segment *r, st_segment_io *io, const struct st_segment_key *key,
-                     int64_t tmin, int64_t tmax, st_cache *into)
-{
-    size_t first, n = st_segment_key_range(key, tmin, tmax, &first);
-    if (n == 0)
-        return ST_OK;
-    int rv = ST_OK;
-    char err[256];
-    size_t total = 0;
-    for (size_t k = 0; k < n; k++)
-        total += key->entries[first + k].size;
-    uint8_t *buf = malloc(total ? total : 1);
-    struct st_block_ref *refs = malloc(n * sizeof(*refs));
-    int64_t *ts = malloc(ST_BLOCK_MAX_POINTS * sizeof(*ts));
-    union st_value *vals = malloc(ST_BLOCK_MAX_POINTS * sizeof(*vals));
-    double *f = malloc(ST_BLOCK_MAX_POINTS * sizeof(double) * 2); /* largest of the types */
-    struct st_buf arena;
-    st_buf_init(&arena);
-    if (!buf || !refs || !ts || !vals || !f) {
-        rv = ST_ENOMEM;
-        goto out;
-    }
-    size_t off = 0;
-    for (size_t k = 0; k < n; k++) {
-        refs[k].entry = &key->entries[first + k];
-        refs[k].dst = buf + off;
-        off += key->entries[first + k].size;
-    }
-    if ((rv = st_segment_read_blocks(r, io, refs, n, err, sizeof(err))) != ST_OK)
-        goto out;
-    for (size_t k = 0; k < n && rv == ST_OK; k++) {
-        union st_codec_out o;
-        o.f = f; /* every member aliases the same scratch array */
-        size_t cnt;
-        st_buf_reset(&arena);
-        rv = st_codec_block_decode(refs[k].dst, refs[k].entry->size, key->type, ts, o, &arena,
-                                   ST_BLOCK_MAX_POINTS, &cnt);
-        for (size_t x = 0; x < cnt && rv == ST_OK; x++) {
-            if (ts[x] < tmin || ts[x] > tmax)
-                continue;
-            union st_value v;
-            switch (key->type) {
-            case ST_FIELD_FLOAT:
-                v.f = ((double *)f)[x];
-                break;
-            case ST_FIELD_INTEGER:
-                v.i = ((int64_t *)(void *)f)[x];
-                break;
-            case ST_FIELD_UNSIGNED:
-                v.u = ((uint64_t *)(void *)f)[x];
-                break;
-            case ST_FIELD_BOOLEAN:
-                v.b = ((bool *)(void *)f)[x];
-                break;
-            case ST_FIELD_STRING: {
-                const struct st_codec_str *cs = &((struct st_codec_str *)(void *)f)[x];
-                v.s.p = arena.p ? arena.p + cs->off : "";
-                v.s.len = cs->len;
-                break;
-            }
-            }
-            rv = st_cache_put(into, key->series, key->field, key->type, ts[x], &v);
-        }
-    }
-out:
-    st_buf_fini(&arena);
-    free(f);
-    free(vals);
-    free(ts);
-    free(refs);
-    free(buf);
-    return rv;
-}
-
-int st_shard_segments_load_key(st_shard *s, st_segment_io *io, uint32_t series,
-                               struct st_slice field, int64_t tmin, int64_t tmax, st_cache *into)
-{
-    int rv = ST_OK;
-    for (size_t i = 0; i < s->nsegs && rv == ST_OK; i++) {
-        const struct st_segment_key *key;
-        if (st_segment_find(s->segs[i].r, series, field, &key) != ST_OK)
-            continue;
-        rv = load_from(s->segs[i].r, io, key, tmin, tmax, into);
-    }
-    return rv;
-}
-
 /* ---- Compaction ---------------------------------------------------------- */
 
 struct key_ref {
@@ -408,7 +403,7 @@ static int compact(st_shard *s, size_t n)
     for (size_t i = 0; i < n; i++)
         nkeys += seg_nkeys(in[i].r);
     struct key_ref *keys = malloc((nkeys ? nkeys : 1) * sizeof(*keys));
-    st_segment_io *io = NULL;
+    st_shard_reader *rd = NULL;
     if (keys == NULL)
         return ST_ENOMEM;
     size_t k = 0;
@@ -429,31 +424,34 @@ static int compact(st_shard *s, size_t n)
     seg_path(s, seq, gen, path, sizeof(path));
     st_segment_writer *w = NULL;
     struct seg_build *sb = calloc(1, sizeof(*sb));
-    int rv = sb ? st_segment_io_open(0, &io) : ST_ENOMEM;
+    int rv = sb ? st_shard_reader_open(&rd) : ST_ENOMEM;
     if (rv == ST_OK)
         rv = st_segment_writer_open(path, &w, err, sizeof(err));
     if (rv != ST_OK)
         goto out;
     st_buf_init(&sb->block);
+    st_buf_init(&sb->sarena);
     sb->w = w;
     sb->err = err;
     sb->errlen = sizeof(err);
-    /* One key at a time through a scratch cache: oldest segment first, so
-     * its last-write-wins sort keeps the newest value of each time. */
+    /* One key at a time through the merging scanner: newer segments win at
+     * equal times. */
+    struct st_shard_scan_cb scb = {.values = write_run, .arg = sb};
     for (size_t i = 0; i < u && rv == ST_OK; i++) {
-        st_cache *tmp;
-        if ((rv = st_cache_open(&tmp)) != ST_OK)
-            break;
-        for (size_t j = 0; j < n && rv == ST_OK; j++) {
-            const struct st_segment_key *sk;
-            if (st_segment_find(in[j].r, keys[i].series, keys[i].field, &sk) == ST_OK)
-                rv = load_from(in[j].r, io, sk, INT64_MIN, INT64_MAX, tmp);
-        }
+        const struct st_segment_key *sk = NULL;
+        for (size_t j = n; j-- > 0 && sk == NULL;)
+            if (st_segment_find(in[j].r, keys[i].series, keys[i].field, &sk) != ST_OK)
+                sk = NULL;
+        sb_key(sb, keys[i].series, keys[i].field, sk->type);
+        rv = st_shard_scan_segs(s, in, n, 0, rd, keys[i].series, keys[i].field, sk->type, INT64_MIN,
+                                INT64_MAX, &scb);
         if (rv == ST_OK)
-            rv = st_cache_each(tmp, write_view, sb);
-        st_cache_close(tmp);
+            rv = sb_flush_block(sb);
+        else if (st_shard_reader_error(rd)[0])
+            snprintf(err, sizeof(err), "%s", st_shard_reader_error(rd));
     }
     st_buf_fini(&sb->block);
+    st_buf_fini(&sb->sarena);
     if (rv == ST_OK)
         rv = st_segment_writer_finish(w, err, sizeof(err));
     else
@@ -491,7 +489,7 @@ out:
     if (rv != ST_OK)
         snprintf(s->bg_error, sizeof(s->bg_error), "compaction: %s",
                  err[0] ? err : st_strerror(rv));
-    st_segment_io_close(io);
+    st_shard_reader_close(rd);
     free(sb);
     free(keys);
     return rv;

@@ -74,6 +74,27 @@ START_TEST(test_cache_unsorted_last_write_wins)
 }
 END_TEST
 
+/* A read sorts an entry in place; writes after it must still fit: the
+ * sorted arrays keep the entry's capacity (an overflow, found by ASan). */
+START_TEST(test_cache_put_after_sorting_read)
+{
+    union st_value v;
+    struct st_cache_view view;
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < 20; i++) { /* 5 merge passes: sorted into the new arrays */
+            v.i = i;
+            ck_assert_int_eq(
+                st_cache_put(c, 1, S("f"), ST_FIELD_INTEGER, (i * 7919) % 101 + round * 1000, &v),
+                ST_OK);
+        }
+        ck_assert_int_eq(st_cache_find(c, 1, S("f"), &view), ST_OK);
+        for (size_t k = 1; k < view.n; k++)
+            ck_assert_int_lt(view.t[k - 1], view.t[k]);
+    }
+    ck_assert_uint_eq(view.n, 4 * 20);
+}
+END_TEST
+
 START_TEST(test_cache_large_random_matches_reference)
 {
     /* 20,000 puts at random times in 0..4999: compare with a direct table. */
@@ -187,6 +208,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_cache_put_find_sorted);
     tcase_add_test(tc, test_cache_unsorted_last_write_wins);
+    tcase_add_test(tc, test_cache_put_after_sorting_read);
     tcase_add_test(tc, test_cache_large_random_matches_reference);
     tcase_add_test(tc, test_cache_types_and_strings);
     tcase_add_test(tc, test_cache_each_in_series_field_order);

@@ -1,0 +1,388 @@
+/* Raw queries: the rows of a group in time order.
+ *
+ * Each series of the group is read field by field into columns; its rows
+ * are the union of its fields' times. The rows of all series are then
+ * ordered by time (ties: series key order), cut to [offset, offset + limit)
+ * and the page, and packed as times + typed columns with a presence bitmap.
+ * Ascending, a series needs no more than the first offset + limit (or page)
+ * values of each field, so its scans stop there; descending reads all. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "index.h"
+#include "query_int.h"
+
+union rval {
+    double f;
+    int64_t i;
+    uint64_t u;
+    bool b;
+    struct {
+        size_t off; /* in the group's string buffer */
+        uint32_t len;
+    } s;
+};
+
+/* The values of one field of one series. */
+struct rcol {
+    size_t col; /* output column */
+    size_t n, cap;
+    int64_t *t;
+    union rval *v;
+};
+
+struct rseries {
+    const struct q_item *it;
+    struct rcol *cols;
+    size_t ncols;
+    int64_t *times; /* union of the columns' times */
+    size_t ntimes;
+    int32_t *at; /* ntimes x ncols: value index of (row, column), -1 = none */
+};
+
+struct raw_group {
+    struct q_plan *p;
+    const struct q_col *cols;
+    size_t ncols;
+    struct rseries *series;
+    size_t nseries;
+    struct st_buf strings;
+    struct rcol *cur;
+    uint64_t cap_values; /* per field; 0 = all */
+};
+
+/* One output row: series and row index within it. */
+struct rref {
+    int64_t t;
+    uint32_t s, r;
+};
+
+static int rcol_push(struct raw_group *g, struct rcol *c, int64_t t, const union rval *v)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        int64_t *nt = realloc(c->t, cap * sizeof(*nt));
+        if (nt == NULL)
+            return ST_ENOMEM;
+        c->t = nt;
+        union rval *nv = realloc(c->v, cap * sizeof(*nv));
+        if (nv == NULL)
+            return ST_ENOMEM;
+        c->v = nv;
+        c->cap = cap;
+    }
+    (void)g;
+    c->t[c->n] = t;
+    c->v[c->n++] = *v;
+    return ST_OK;
+}
+
+static int on_values(void *arg, const struct st_scan_run *run)
+{
+    struct raw_group *g = arg;
+    struct rcol *c = g->cur;
+    int rv = ST_OK;
+    for (size_t i = 0; i < run->n && rv == ST_OK; i++) {
+        if (g->cap_values && c->n >= g->cap_values)
+            return ST_ECANCELED;
+        union rval v;
+        switch (run->type) {
+        case ST_FIELD_FLOAT:
+            v.f = run->v.f[i];
+            break;
+        case ST_FIELD_INTEGER:
+            v.i = run->v.i[i];
+            break;
+        case ST_FIELD_UNSIGNED:
+            v.u = run->v.u[i];
+            break;
+        case ST_FIELD_BOOLEAN:
+            v.b = run->v.b[i];
+            break;
+        case ST_FIELD_STRING:
+            v.s.off = g->strings.len;
+            v.s.len = run->v.s[i].len;
+            if (st_buf_append(&g->strings, run->v.s[i].p, run->v.s[i].len) != ST_OK)
+                return ST_ENOMEM;
+            break;
+        }
+        rv = rcol_push(g, c, run->t[i], &v);
+    }
+    return rv;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Rows of one series: the union of its columns' times and where each
+ * column's value of a row is. */
+static int build_rows(struct rseries *s)
+{
+    size_t total = 0;
+    for (size_t c = 0; c < s->ncols; c++)
+        total += s->cols[c].n;
+    s->times = malloc((total ? total : 1) * sizeof(*s->times));
+    if (s->times == NULL)
+        return ST_ENOMEM;
+    size_t k = 0;
+    for (size_t c = 0; c < s->ncols; c++) {
+        memcpy(s->times + k, s->cols[c].t, s->cols[c].n * sizeof(int64_t));
+        k += s->cols[c].n;
+    }
+    qsort(s->times, k, sizeof(*s->times), cmp_i64);
+    size_t u = 0;
+    for (size_t i = 0; i < k; i++)
+        if (u == 0 || s->times[u - 1] != s->times[i])
+            s->times[u++] = s->times[i];
+    s->ntimes = u;
+    s->at = malloc((u * s->ncols + 1) * sizeof(*s->at));
+    if (s->at == NULL)
+        return ST_ENOMEM;
+    for (size_t c = 0; c < s->ncols; c++) {
+        const struct rcol *col = &s->cols[c];
+        size_t x = 0;
+        for (size_t r = 0; r < u; r++) {
+            if (x < col->n && col->t[x] == s->times[r])
+                s->at[r * s->ncols + c] = (int32_t)x++;
+            else
+                s->at[r * s->ncols + c] = -1;
+        }
+    }
+    return ST_OK;
+}
+
+static int rref_asc(const void *a, const void *b)
+{
+    const struct rref *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return (x->s > y->s) - (x->s < y->s);
+}
+
+static int rref_desc(const void *a, const void *b)
+{
+    const struct rref *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t > y->t ? -1 : 1;
+    return (x->s > y->s) - (x->s < y->s);
+}
+
+/* Packs rows @refs[0..n) into @sr. */
+static int pack_rows(struct raw_group *g, const struct rref *refs, size_t n,
+                     Strata__SeriesResult *sr)
+{
+    struct q_plan *p = g->p;
+    struct q_arena *a = p->arena;
+    const Strata__Query *q = p->q;
+    sr->times = q_alloc(a, (n + 1) * sizeof(*sr->times));
+    sr->columns = q_alloc(a, (g->ncols + 1) * sizeof(*sr->columns));
+    sr->tag_columns = q_alloc(a, (q->n_tag_columns + 1) * sizeof(*sr->tag_columns));
+    if (a->oom)
+        return ST_ENOMEM;
+    for (size_t r = 0; r < n; r++)
+        sr->times[r] = refs[r].t;
+    sr->n_times = n;
+    for (size_t c = 0; c < g->ncols; c++) {
+        Strata__Column *col = q_alloc(a, sizeof(*col));
+        uint8_t *bits = q_alloc(a, (n + 7) / 8);
+        if (col == NULL || bits == NULL)
+            return ST_ENOMEM;
+        strata__column__init(col);
+        col->name = (char *)g->cols[c].name.p;
+        col->type = q_ptype(g->cols[c].type);
+        col->present.data = bits;
+        col->present.len = (n + 7) / 8;
+        size_t esz = g->cols[c].type == ST_FIELD_STRING    ? sizeof(char *)
+                     : g->cols[c].type == ST_FIELD_BOOLEAN ? sizeof(protobuf_c_boolean)
+                                                           : sizeof(int64_t);
+        void *vals = q_alloc(a, (n + 1) * esz);
+        if (vals == NULL)
+            return ST_ENOMEM;
+        for (size_t r = 0; r < n; r++) {
+            const struct rseries *s = &g->series[refs[r].s];
+            const union rval *v = NULL;
+            for (size_t k = 0; k < s->ncols; k++)
+                if (s->cols[k].col == c && s->at[refs[r].r * s->ncols + k] >= 0)
+                    v = &s->cols[k].v[s->at[refs[r].r * s->ncols + k]];
+            if (v)
+                bits[r / 8] |= (uint8_t)(1u << (r % 8));
+            switch (g->cols[c].type) {
+            case ST_FIELD_FLOAT:
+                ((double *)vals)[r] = v ? v->f : 0;
+                break;
+            case ST_FIELD_INTEGER:
+                ((int64_t *)vals)[r] = v ? v->i : 0;
+                break;
+            case ST_FIELD_UNSIGNED:
+                ((uint64_t *)vals)[r] = v ? v->u : 0;
+                break;
+            case ST_FIELD_BOOLEAN:
+                ((protobuf_c_boolean *)vals)[r] = v ? v->b : 0;
+                break;
+            case ST_FIELD_STRING:
+                ((char **)vals)[r] =
+                    v ? q_strdup(a, g->strings.p + v->s.off, v->s.len) : (char *)"";
+                break;
+            }
+        }
+        switch (g->cols[c].type) {
+        case ST_FIELD_FLOAT:
+            col->float_values = vals;
+            col->n_float_values = n;
+            break;
+        case ST_FIELD_INTEGER:
+            col->int_values = vals;
+            col->n_int_values = n;
+            break;
+        case ST_FIELD_UNSIGNED:
+            col->uint_values = vals;
+            col->n_uint_values = n;
+            break;
+        case ST_FIELD_BOOLEAN:
+            col->bool_values = vals;
+            col->n_bool_values = n;
+            break;
+        case ST_FIELD_STRING:
+            col->string_values = vals;
+            col->n_string_values = n;
+            break;
+        }
+        sr->columns[sr->n_columns++] = col;
+    }
+    /* tag columns: each row's series' value of the tag */
+    struct st_index_key k;
+    st_index_key_init(&k);
+    int rv = ST_OK;
+    for (size_t t = 0; t < q->n_tag_columns && rv == ST_OK; t++) {
+        Strata__TagColumn *tc = q_alloc(a, sizeof(*tc));
+        char **vals = q_alloc(a, (n + 1) * sizeof(*vals));
+        char **per_series = q_alloc(a, (g->nseries + 1) * sizeof(*per_series));
+        if (tc == NULL || vals == NULL || per_series == NULL) {
+            rv = ST_ENOMEM;
+            break;
+        }
+        strata__tag_column__init(tc);
+        tc->key = q->tag_columns[t];
+        size_t wl = strlen(tc->key);
+        for (size_t s = 0; s < g->nseries && rv == ST_OK; s++) {
+            const struct q_item *it = g->series[s].it;
+            per_series[s] = (char *)"";
+            if ((rv = st_index_key_parse(&k, it->key.p, it->key.len)) != ST_OK)
+                break;
+            for (size_t x = 0; x < k.ntags; x++)
+                if (k.tags[x].key.len == wl && memcmp(k.tags[x].key.p, tc->key, wl) == 0)
+                    per_series[s] = q_strdup(a, k.tags[x].value.p, k.tags[x].value.len);
+        }
+        for (size_t r = 0; r < n; r++)
+            vals[r] = per_series[refs[r].s];
+        tc->values = vals;
+        tc->n_values = n;
+        sr->tag_columns[sr->n_tag_columns++] = tc;
+    }
+    st_index_key_fini(&k);
+    if (rv == ST_OK && a->oom)
+        rv = ST_ENOMEM;
+    return rv;
+}
+
+int q_group_raw(struct q_plan *p, size_t first, size_t n, Strata__SeriesResult *sr, uint64_t skip,
+                uint64_t budget, uint64_t *used, bool *more)
+{
+    const Strata__Query *q = p->q;
+    struct raw_group g = {.p = p};
+    struct rref *refs = NULL;
+    st_buf_init(&g.strings);
+    int rv = q_group_cols(p, first, n, (struct q_col **)&g.cols, &g.ncols);
+    if (rv != ST_OK)
+        goto out;
+    /* rows this page may need: the group's [offset + skip, + budget), and
+     * never past offset + limit; one more tells whether more remain */
+    uint64_t want = q->offset + skip + budget + 1;
+    if (q->limit && q->offset + q->limit < want)
+        want = q->offset + q->limit;
+    g.cap_values = q->descending ? 0 : want;
+    g.series = calloc(n, sizeof(*g.series));
+    if (g.series == NULL) {
+        rv = ST_ENOMEM;
+        goto out;
+    }
+    struct st_shard_scan_cb cb = {NULL, NULL, on_values, &g};
+    for (size_t i = first; i < first + n && rv == ST_OK; i++) {
+        const struct q_item *it = &p->items[i];
+        struct rseries *s = &g.series[g.nseries++];
+        s->it = it;
+        s->cols = calloc(it->nfields ? it->nfields : 1, sizeof(*s->cols));
+        if (s->cols == NULL) {
+            rv = ST_ENOMEM;
+            break;
+        }
+        st_shard *sh = p->shards[it->shard];
+        st_shard_read_lock(sh);
+        for (size_t f = 0; f < it->nfields && rv == ST_OK; f++) {
+            long c = q_col_find(g.cols, g.ncols, it->fields[f].name, it->fields[f].type);
+            if (c < 0)
+                continue;
+            g.cur = &s->cols[s->ncols++];
+            g.cur->col = (size_t)c;
+            rv = st_shard_scan(sh, p->rd, it->series, it->fields[f].name, it->fields[f].type,
+                               p->tmin, p->tmax, &cb);
+            if (rv == ST_ECANCELED)
+                rv = ST_OK;
+            else if (rv != ST_OK && rv != ST_ENOMEM && st_shard_reader_error(p->rd)[0])
+                st_errf(p->err, p->errlen, rv, "shard %llu: %s",
+                        (unsigned long long)st_shard_id(sh), st_shard_reader_error(p->rd));
+        }
+        st_shard_read_unlock(sh);
+        p->stats->series_read++;
+        if (rv == ST_OK)
+            rv = build_rows(s);
+        if (rv == ST_OK)
+            rv = q_check_deadline(p);
+    }
+    if (rv != ST_OK)
+        goto out;
+    size_t total = 0;
+    for (size_t s = 0; s < g.nseries; s++)
+        total += g.series[s].ntimes;
+    refs = malloc((total ? total : 1) * sizeof(*refs));
+    if (refs == NULL) {
+        rv = ST_ENOMEM;
+        goto out;
+    }
+    size_t k = 0;
+    for (size_t s = 0; s < g.nseries; s++)
+        for (size_t r = 0; r < g.series[s].ntimes; r++)
+            refs[k++] = (struct rref){g.series[s].times[r], (uint32_t)s, (uint32_t)r};
+    qsort(refs, k, sizeof(*refs), q->descending ? rref_desc : rref_asc);
+    uint64_t lo = q->offset + skip, hi = k;
+    if (q->limit && q->offset + q->limit < hi)
+        hi = q->offset + q->limit;
+    if (lo > hi)
+        lo = hi;
+    uint64_t take = hi - lo < budget ? hi - lo : budget;
+    *used = take;
+    *more = lo + take < hi;
+    rv = pack_rows(&g, refs + lo, (size_t)take, sr);
+    struct st_shard_reader_stats rs;
+    st_shard_reader_stats(p->rd, &rs);
+    p->stats->blocks_decoded = rs.blocks_decoded;
+    p->stats->values_scanned = rs.values;
+out:
+    for (size_t s = 0; s < g.nseries; s++) {
+        for (size_t c = 0; c < g.series[s].ncols; c++) {
+            free(g.series[s].cols[c].t);
+            free(g.series[s].cols[c].v);
+        }
+        free(g.series[s].cols);
+        free(g.series[s].times);
+        free(g.series[s].at);
+    }
+    free(g.series);
+    free(refs);
+    st_buf_fini(&g.strings);
+    return rv;
+}

@@ -1,0 +1,3 @@
+if(TARGET st_pred)
+  st_add_test(test_pred SOURCES test_pred.c LIBS st_pred)
+endif()

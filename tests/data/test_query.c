@@ -1,0 +1,504 @@
+/* The query executor (data/query*.c) through st_data_query(): tag
+ * predicates, raw rows, windows with offsets, partial aggregates checked
+ * against a brute-force model, block statistics, group by, limit/offset,
+ * order and paging. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data.pb-c.h"
+#include "err.h"
+#include "service.h"
+#include "store.h"
+#include "testlib.h"
+
+static char dir[64];
+static st_store *st;
+
+static void setup(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/st-query-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char err[512] = "";
+    struct st_shard_opts o = {.cache_max_bytes = 64u << 20};
+    ck_assert_msg(st_store_open(dir, &o, &st, err, sizeof(err)) == ST_OK, "%s", err);
+}
+
+static void teardown(void)
+{
+    st_store_close(st);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void write_lp(uint64_t shard, const char *lp)
+{
+    st_shard *s;
+    char err[256];
+    ck_assert_int_eq(st_store_acquire(st, shard, true, &s, err, sizeof(err)), ST_OK);
+    struct st_shard_write_result res = {0};
+    st_buf_init(&res.errors);
+    ck_assert_int_eq(st_shard_write(s, lp, strlen(lp), &res), ST_OK);
+    ck_assert_msg(res.dropped == 0, "%.*s", (int)res.errors.len, res.errors.p);
+    st_buf_fini(&res.errors);
+    st_store_release(st, s);
+}
+
+static void flush_compact(uint64_t shard, int compact)
+{
+    st_shard *s;
+    char err[256];
+    ck_assert_int_eq(st_store_acquire(st, shard, false, &s, err, sizeof(err)), ST_OK);
+    ck_assert_int_eq(st_shard_flush(s), ST_OK);
+    if (compact)
+        ck_assert_int_eq(st_shard_compact(s), ST_OK);
+    st_store_release(st, s);
+}
+
+/* Runs @q; returns the unpacked DataResponse (caller frees). */
+static Strata__DataResponse *run(const Strata__Query *q)
+{
+    struct st_buf out;
+    st_buf_init(&out);
+    ck_assert_int_eq(st_data_query(st, q, &out), ST_OK);
+    Strata__DataResponse *r = strata__data_response__unpack(NULL, out.len, (const uint8_t *)out.p);
+    ck_assert_ptr_nonnull(r);
+    st_buf_fini(&out);
+    return r;
+}
+
+static Strata__QueryResponse *ok(Strata__DataResponse *r)
+{
+    ck_assert_msg(r->error == NULL || r->error->code == 0, "error %d: %s",
+                  r->error ? r->error->code : 0, r->error ? r->error->message : "");
+    ck_assert_ptr_nonnull(r->query);
+    return r->query;
+}
+
+static uint64_t shard1[] = {1};
+static uint64_t shards12[] = {1, 2};
+
+static void base_query(Strata__Query *q, const char *m)
+{
+    strata__query__init(q);
+    q->n_shard_ids = 1;
+    q->shard_ids = shard1;
+    q->source_case = STRATA__QUERY__SOURCE_MEASUREMENT;
+    q->measurement = (char *)m;
+    q->min_ns = INT64_MIN;
+    q->max_ns = INT64_MAX;
+}
+
+static const char *tag_of(const Strata__SeriesResult *sr, const char *k)
+{
+    for (size_t i = 0; i < sr->n_tags; i++)
+        if (strcmp(sr->tags[i]->key, k) == 0)
+            return sr->tags[i]->value;
+    return NULL;
+}
+
+/* ---- tag predicates and raw rows ------------------------------------------ */
+
+static void write_hosts(void)
+{
+    write_lp(1, "cpu,host=a,dc=x v=1,s=\"p\" 10\n"
+                "cpu,host=b,dc=x v=2 10\n"
+                "cpu,host=c,dc=y v=3 20\n"
+                "cpu,dc=y v=4 30\n"
+                "cpu,host=a,dc=x v=5 40\n"
+                "mem,host=a used=7i 10\n");
+}
+
+static Strata__TagExpr *cmp_expr(Strata__TagExpr *e, Strata__TagCompare *c, const char *k,
+                                 Strata__CompareOp op, const char *v)
+{
+    strata__tag_expr__init(e);
+    strata__tag_compare__init(c);
+    c->key = (char *)k;
+    c->op = op;
+    c->value = (char *)v;
+    e->expr_case = STRATA__TAG_EXPR__EXPR_COMPARE;
+    e->compare = c;
+    return e;
+}
+
+START_TEST(test_query_raw_predicate_and_tag_columns)
+{
+    write_hosts();
+    Strata__Query q;
+    base_query(&q, "cpu");
+    char *fields[] = {"v"};
+    q.fields = fields;
+    q.n_fields = 1;
+    char *tcols[] = {"host"};
+    q.tag_columns = tcols;
+    q.n_tag_columns = 1;
+    Strata__TagExpr e;
+    Strata__TagCompare c;
+    q.condition = cmp_expr(&e, &c, "host", STRATA__COMPARE_OP__NREGEX, "^b$");
+    Strata__DataResponse *r = run(&q);
+    Strata__QueryResponse *qr = ok(r);
+    /* no GROUP BY: one group of a, c and the host-less series, by time */
+    ck_assert_uint_eq(qr->n_series, 1);
+    Strata__SeriesResult *sr = qr->series[0];
+    ck_assert_str_eq(sr->measurement, "cpu");
+    ck_assert_uint_eq(sr->n_times, 4);
+    int64_t want_t[] = {10, 20, 30, 40};
+    double want_v[] = {1, 3, 4, 5};
+    const char *want_h[] = {"a", "c", "", "a"};
+    ck_assert_uint_eq(sr->n_columns, 1);
+    ck_assert_uint_eq(sr->n_tag_columns, 1);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(sr->times[i], want_t[i]);
+        ck_assert_double_eq(sr->columns[0]->float_values[i], want_v[i]);
+        ck_assert_str_eq(sr->tag_columns[0]->values[i], want_h[i]);
+    }
+    strata__data_response__free_unpacked(r, NULL);
+
+    /* host = '' selects the series without host */
+    q.condition = cmp_expr(&e, &c, "host", STRATA__COMPARE_OP__EQ, "");
+    r = run(&q);
+    qr = ok(r);
+    ck_assert_uint_eq(qr->series[0]->n_times, 1);
+    ck_assert_int_eq(qr->series[0]->times[0], 30);
+    strata__data_response__free_unpacked(r, NULL);
+}
+END_TEST
+
+START_TEST(test_query_raw_group_by_limit_order)
+{
+    write_hosts();
+    Strata__Query q;
+    base_query(&q, "cpu");
+    char *gb[] = {"host"};
+    q.group_by_tags = gb;
+    q.n_group_by_tags = 1;
+    q.descending = true;
+    q.limit = 1;
+    Strata__DataResponse *r = run(&q);
+    Strata__QueryResponse *qr = ok(r);
+    /* groups: host="" , a, b, c */
+    ck_assert_uint_eq(qr->n_series, 4);
+    ck_assert_str_eq(tag_of(qr->series[0], "host"), "");
+    ck_assert_str_eq(tag_of(qr->series[1], "host"), "a");
+    ck_assert_uint_eq(qr->series[1]->n_times, 1);
+    ck_assert_int_eq(qr->series[1]->times[0], 40); /* newest first */
+    /* columns: s (string) and v, s present only at t=10 */
+    ck_assert_uint_eq(qr->series[1]->n_columns, 2);
+    strata__data_response__free_unpacked(r, NULL);
+
+    q.descending = false;
+    q.offset = 1;
+    r = run(&q);
+    qr = ok(r);
+    ck_assert_uint_eq(qr->n_series, 1); /* only host=a has a second row */
+    ck_assert_int_eq(qr->series[0]->times[0], 40);
+    strata__data_response__free_unpacked(r, NULL);
+}
+END_TEST
+
+START_TEST(test_query_measurement_regex_and_errors)
+{
+    write_hosts();
+    Strata__Query q;
+    base_query(&q, NULL);
+    q.source_case = STRATA__QUERY__SOURCE_MEASUREMENT_REGEX;
+    q.measurement_regex = "^(cpu|mem)$";
+    q.group_by_all = true;
+    Strata__DataResponse *r = run(&q);
+    Strata__QueryResponse *qr = ok(r);
+    ck_assert_uint_eq(qr->n_series, 4 + 1); /* 4 cpu series, 1 mem */
+    ck_assert_str_eq(qr->series[4]->measurement, "mem");
+    strata__data_response__free_unpacked(r, NULL);
+
+    q.measurement_regex = "(";
+    r = run(&q);
+    ck_assert_ptr_nonnull(r->error);
+    ck_assert_int_eq(r->error->code, STRATA__ERROR_CODE__PARSE_ERROR);
+    strata__data_response__free_unpacked(r, NULL);
+
+    base_query(&q, "cpu");
+    q.interval_ns = 10;
+    q.offset_ns = 10;
+    r = run(&q);
+    ck_assert_ptr_nonnull(r->error);
+    ck_assert_int_eq(r->error->code, STRATA__ERROR_CODE__INVALID_ARGUMENT);
+    strata__data_response__free_unpacked(r, NULL);
+
+    /* a missing shard is reported, the others answered */
+    base_query(&q, "cpu");
+    uint64_t ids[] = {1, 99};
+    q.shard_ids = ids;
+    q.n_shard_ids = 2;
+    r = run(&q);
+    qr = ok(r);
+    ck_assert_uint_eq(qr->n_missing_shard_ids, 1);
+    ck_assert_uint_eq(qr->missing_shard_ids[0], 99);
+    ck_assert_uint_eq(qr->n_series, 1);
+    strata__data_response__free_unpacked(r, NULL);
+}
+END_TEST
+
+/* ---- aggregates against a model ------------------------------------------- */
+
+#define NPTS 5000
+#define NHOST 3
+static double fv[NHOST][NPTS];
+static int64_t iv[NHOST][NPTS];
+static const int64_t T0 = 1000000000000LL; /* points every 1 ms from T0 */
+
+static void write_model(int rounds_flush)
+{
+    char *lp = malloc(NPTS * 96);
+    for (int h = 0; h < NHOST; h++) {
+        size_t len = 0;
+        for (int i = 0; i < NPTS; i++) {
+            fv[h][i] = (double)(rand() % 100000) / 7.0 - 3000;
+            iv[h][i] = rand() % 2000 - 1000;
+            len += (size_t)sprintf(lp + len, "m,host=h%d f=%.17g,i=%lldi %lld\n", h, fv[h][i],
+                                   (long long)iv[h][i], (long long)(T0 + i * 1000000LL));
+            if (rounds_flush && i % 1700 == 1699) {
+                lp[len] = '\0';
+                write_lp(i < NPTS / 2 ? 1 : 2, lp);
+                len = 0;
+                flush_compact(i < NPTS / 2 ? 1 : 2, 0);
+            }
+        }
+        lp[len] = '\0';
+        if (len)
+            write_lp(2, lp);
+    }
+    free(lp);
+    if (rounds_flush)
+        flush_compact(1, 1);
+}
+
+static const Strata__FieldPartial *partial(const Strata__Window *w, const char *f)
+{
+    for (size_t i = 0; i < w->n_fields; i++)
+        if (strcmp(w->fields[i]->field, f) == 0)
+            return w->fields[i];
+    return NULL;
+}
+
+/* Checks every window of @qr (one group of all hosts) against the model. */
+static void check_windows(const Strata__QueryResponse *qr, int64_t lo, int64_t hi, int64_t interval,
+                          int64_t offset)
+{
+    ck_assert_uint_eq(qr->n_series, 1);
+    const Strata__SeriesResult *sr = qr->series[0];
+    size_t nw = 0;
+    int64_t first_start = INT64_MIN;
+    for (int64_t t = lo; t <= hi; t += 1000000) {
+        int64_t d = t - offset, m = ((d % interval) + interval) % interval, ws = t - m;
+        if (ws != first_start) {
+            first_start = ws;
+            nw++;
+        }
+    }
+    ck_assert_uint_eq(sr->n_windows, nw);
+    for (size_t w = 0; w < sr->n_windows; w++) {
+        const Strata__Window *win = sr->windows[w];
+        int64_t ws = win->start_ns, we = ws + interval;
+        uint64_t cnt = 0;
+        double sum = 0, mn = INFINITY, mx = -INFINITY;
+        int64_t isum = 0, imin = INT64_MAX, imax = INT64_MIN, first_t = INT64_MAX, last_t = 0;
+        int64_t ifirst = 0, ilast = 0;
+        for (int h = 0; h < NHOST; h++)
+            for (int i = 0; i < NPTS; i++) {
+                int64_t t = T0 + i * 1000000LL;
+                if (t < ws || t >= we || t < lo || t > hi)
+                    continue;
+                cnt++;
+                sum += fv[h][i];
+                mn = fmin(mn, fv[h][i]);
+                mx = fmax(mx, fv[h][i]);
+                isum += iv[h][i];
+                if (iv[h][i] < imin)
+                    imin = iv[h][i];
+                if (iv[h][i] > imax)
+                    imax = iv[h][i];
+                /* first: earliest time, ties: larger value */
+                if (t < first_t || (t == first_t && iv[h][i] > ifirst)) {
+                    first_t = t;
+                    ifirst = iv[h][i];
+                }
+                if (t > last_t || (t == last_t && iv[h][i] > ilast)) {
+                    last_t = t;
+                    ilast = iv[h][i];
+                }
+            }
+        const Strata__FieldPartial *pf = partial(win, "f"), *pi = partial(win, "i");
+        ck_assert_ptr_nonnull(pf);
+        ck_assert_ptr_nonnull(pi);
+        ck_assert_uint_eq(pf->count, cnt);
+        ck_assert_uint_eq(pi->count, cnt);
+        ck_assert_msg(fabs(pf->sum - sum) <= 1e-9 * fabs(sum) + 1e-6, "sum %g vs %g", pf->sum, sum);
+        ck_assert_int_eq(pi->int_sum, isum);
+        ck_assert_double_eq(pf->min->float_value, mn);
+        ck_assert_double_eq(pf->max->float_value, mx);
+        ck_assert_int_eq(pi->min->int_value, imin);
+        ck_assert_int_eq(pi->max->int_value, imax);
+        ck_assert_int_eq(pi->first_time_ns, first_t);
+        ck_assert_int_eq(pi->first->int_value, ifirst);
+        ck_assert_int_eq(pi->last_time_ns, last_t);
+        ck_assert_int_eq(pi->last->int_value, ilast);
+    }
+}
+
+START_TEST(test_query_aggregates_match_model)
+{
+    srand(77);
+    write_model(1);
+    Strata__Query q;
+    base_query(&q, "m");
+    q.shard_ids = shards12;
+    q.n_shard_ids = 2;
+    Strata__AggregateKind aggs[] = {STRATA__AGGREGATE_KIND__COUNT, STRATA__AGGREGATE_KIND__SUM,
+                                    STRATA__AGGREGATE_KIND__MIN,   STRATA__AGGREGATE_KIND__MAX,
+                                    STRATA__AGGREGATE_KIND__FIRST, STRATA__AGGREGATE_KIND__LAST};
+    q.aggregates = aggs;
+    q.n_aggregates = 6;
+    int64_t intervals[] = {7000000, 60000000, 1500000000, 100000000000LL};
+    for (int k = 0; k < 4; k++) {
+        q.interval_ns = intervals[k];
+        q.offset_ns = k == 1 ? 13000000 : 0;
+        q.min_ns = T0 + 123456789LL * k;
+        q.max_ns = T0 + (NPTS - 1) * 1000000LL - 98765432LL * k;
+        Strata__DataResponse *r = run(&q);
+        check_windows(ok(r), q.min_ns, q.max_ns, q.interval_ns, q.offset_ns);
+        if (k == 3) /* windows wider than blocks: whole blocks from stats */
+            ck_assert_uint_gt(r->query->stats->blocks_from_stats, 0);
+        strata__data_response__free_unpacked(r, NULL);
+    }
+}
+END_TEST
+
+START_TEST(test_query_stddev_and_no_window)
+{
+    srand(78);
+    write_model(0);
+    Strata__Query q;
+    base_query(&q, "m");
+    q.shard_ids = shards12;
+    q.n_shard_ids = 2;
+    char *gb[] = {"host"};
+    q.group_by_tags = gb;
+    q.n_group_by_tags = 1;
+    Strata__AggregateKind aggs[] = {STRATA__AGGREGATE_KIND__STDDEV, STRATA__AGGREGATE_KIND__MIN};
+    q.aggregates = aggs;
+    q.n_aggregates = 2;
+    q.min_ns = 0;
+    Strata__DataResponse *r = run(&q);
+    Strata__QueryResponse *qr = ok(r);
+    ck_assert_uint_eq(qr->n_series, NHOST);
+    for (int h = 0; h < NHOST; h++) {
+        const Strata__SeriesResult *sr = qr->series[h];
+        ck_assert_uint_eq(sr->n_windows, 1);
+        ck_assert_int_eq(sr->windows[0]->start_ns, 0); /* min_ns without windows */
+        const Strata__FieldPartial *pf = partial(sr->windows[0], "f");
+        double mean = 0, m2 = 0, mn = INFINITY;
+        int64_t mn_t = 0;
+        for (int i = 0; i < NPTS; i++)
+            mean += fv[h][i];
+        mean /= NPTS;
+        for (int i = 0; i < NPTS; i++) {
+            m2 += (fv[h][i] - mean) * (fv[h][i] - mean);
+            if (fv[h][i] < mn) {
+                mn = fv[h][i];
+                mn_t = T0 + i * 1000000LL;
+            }
+        }
+        ck_assert_uint_eq(pf->count, NPTS);
+        ck_assert(fabs(pf->mean - mean) <= 1e-9 * fabs(mean) + 1e-9);
+        ck_assert(fabs(pf->m2 - m2) <= 1e-9 * m2);
+        ck_assert_double_eq(pf->min->float_value, mn);
+        ck_assert_int_eq(pf->min_time_ns, mn_t); /* exact time: blocks were decoded */
+    }
+    strata__data_response__free_unpacked(r, NULL);
+}
+END_TEST
+
+/* ---- paging ---------------------------------------------------------------- */
+
+START_TEST(test_query_paging_concatenates)
+{
+    srand(79);
+    write_model(1);
+    Strata__Query q;
+    base_query(&q, "m");
+    q.shard_ids = shards12;
+    q.n_shard_ids = 2;
+    char *gb[] = {"host"};
+    q.group_by_tags = gb;
+    q.n_group_by_tags = 1;
+    for (int agg = 0; agg < 2; agg++) {
+        Strata__AggregateKind aggs[] = {STRATA__AGGREGATE_KIND__COUNT};
+        q.aggregates = agg ? aggs : NULL;
+        q.n_aggregates = agg ? 1 : 0;
+        q.interval_ns = agg ? 10000000 : 0;
+        q.max_points = 0;
+        q.cursor.len = 0;
+        Strata__DataResponse *all = run(&q);
+        Strata__QueryResponse *qa = ok(all);
+        ck_assert(!qa->more);
+        ck_assert_uint_eq(qa->n_series, NHOST);
+        /* pages of 333 rows/windows */
+        q.max_points = 333;
+        size_t g = 0, row = 0, pages = 0;
+        uint8_t cur[64];
+        for (;;) {
+            Strata__DataResponse *r = run(&q);
+            Strata__QueryResponse *qr = ok(r);
+            pages++;
+            for (size_t s = 0; s < qr->n_series; s++) {
+                const Strata__SeriesResult *sr = qr->series[s];
+                const Strata__SeriesResult *ref = qa->series[g];
+                ck_assert_str_eq(tag_of(sr, "host"), tag_of(ref, "host"));
+                size_t n = agg ? sr->n_windows : sr->n_times;
+                for (size_t i = 0; i < n; i++, row++) {
+                    if (agg)
+                        ck_assert_int_eq(sr->windows[i]->start_ns, ref->windows[row]->start_ns);
+                    else
+                        ck_assert_int_eq(sr->times[i], ref->times[row]);
+                }
+                if (row == (agg ? ref->n_windows : ref->n_times)) {
+                    g++;
+                    row = 0;
+                }
+            }
+            int more = qr->more;
+            if (more) {
+                ck_assert_uint_le(qr->cursor.len, sizeof(cur));
+                memcpy(cur, qr->cursor.data, qr->cursor.len);
+                q.cursor.data = cur;
+                q.cursor.len = qr->cursor.len;
+            }
+            strata__data_response__free_unpacked(r, NULL);
+            if (!more)
+                break;
+        }
+        ck_assert_uint_eq(g, NHOST);
+        ck_assert_uint_gt(pages, 3);
+        strata__data_response__free_unpacked(all, NULL);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("query");
+    TCase *tc = tcase_create("query");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_query_raw_predicate_and_tag_columns);
+    tcase_add_test(tc, test_query_raw_group_by_limit_order);
+    tcase_add_test(tc, test_query_measurement_regex_and_errors);
+    tcase_add_test(tc, test_query_aggregates_match_model);
+    tcase_add_test(tc, test_query_stddev_and_no_window);
+    tcase_add_test(tc, test_query_paging_concatenates);
+    suite_add_tcase(s, tc);
+    return t_run_suite(s);
+}
