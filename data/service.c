@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "data.pb-c.h"
+#include "digest.h"
 #include "err.h"
 
 /* Response under construction; strings it points to live until packed. */
@@ -132,6 +133,9 @@ int st_data_service_handle(void *arg, const uint8_t *req, size_t len, struct st_
     case STRATA__DATA_REQUEST__REQ_QUERY:
         rv = st_data_query(st, q->query, resp);
         break;
+    case STRATA__DATA_REQUEST__REQ_SHARD_DIGEST:
+        rv = st_data_digest(st, q->shard_digest, resp);
+        break;
     case STRATA__DATA_REQUEST__REQ_CREATE_SHARD: {
         Strata__CreateShardResponse cr = STRATA__CREATE_SHARD_RESPONSE__INIT;
         st_shard *s;
@@ -150,6 +154,7 @@ int st_data_service_handle(void *arg, const uint8_t *req, size_t len, struct st_
         rv = st_store_drop(st, q->drop_shard->shard_id);
         if (rv != ST_OK && rv != ST_ENOTFOUND)
             fail(&r, code_of(rv), "drop shard: %s", st_strerror(rv));
+        dr.existed = rv == ST_OK;
         r.resp.resp_case = STRATA__DATA_RESPONSE__RESP_DROP_SHARD;
         r.resp.drop_shard = &dr;
         rv = pack(&r, resp);

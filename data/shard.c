@@ -490,6 +490,11 @@ uint64_t st_shard_id(const st_shard *s)
     return s->id;
 }
 
+const char *st_shard_dir(const st_shard *s)
+{
+    return s->dir;
+}
+
 struct field_list {
     struct st_slice names[256];
     enum st_field_type types[256];

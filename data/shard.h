@@ -27,6 +27,8 @@ int st_shard_open(const char *dir, uint64_t id, const struct st_shard_opts *opts
 void st_shard_close(st_shard *s);
 
 uint64_t st_shard_id(const st_shard *s);
+/* The shard's directory (owned by the shard). */
+const char *st_shard_dir(const st_shard *s);
 
 /* Outcome of a write. errors holds one InfluxDB-style message per distinct
  * reason ("field type conflict: input field ..."), '\n'-separated. */
