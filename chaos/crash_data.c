@@ -230,6 +230,7 @@ static int check_row(int s, int64_t t, const Strata__SeriesResult *sr, size_t ro
     return ok ? 0 : -1;
 }
 
+/* Reads every point back, series by series (GROUP BY *), page by page. */
 static int verify(int *bad_points)
 {
     st_rpc_client *c;
@@ -243,45 +244,62 @@ static int verify(int *bad_points)
     q.measurement = "crash";
     q.min_ns = INT64_MIN + 2;
     q.max_ns = INT64_MAX - 1;
+    q.group_by_all = 1;
     Strata__DataRequest dr = STRATA__DATA_REQUEST__INIT;
     dr.req_case = STRATA__DATA_REQUEST__REQ_QUERY;
     dr.query = &q;
     struct st_buf req, resp;
     st_buf_init(&req);
     st_buf_init(&resp);
-    st_buf_reserve(&req, strata__data_request__get_packed_size(&dr));
-    req.len = strata__data_request__pack(&dr, (uint8_t *)req.p);
-    if (st_rpc_call(c, req.p, req.len, 60000, &resp) != ST_OK) {
-        fprintf(stderr, "crash_data: query failed\n");
-        return -1;
-    }
-    Strata__DataResponse *r = strata__data_response__unpack(NULL, resp.len, (uint8_t *)resp.p);
-    if (r == NULL || (r->error && r->error->code != STRATA__ERROR_CODE__OK) ||
-        r->resp_case != STRATA__DATA_RESPONSE__RESP_QUERY) {
-        fprintf(stderr, "crash_data: query error: %s\n",
-                r && r->error ? r->error->message : "bad response");
-        return -1;
-    }
+    uint8_t cursor[64];
+    int rv = 0, more = 1;
     *bad_points = 0;
-    for (size_t i = 0; i < r->query->n_series; i++) {
-        const Strata__SeriesResult *sr = r->query->series[i];
-        int s = -1;
-        for (size_t t = 0; t < sr->n_tags; t++)
-            if (strcmp(sr->tags[t]->key, "s") == 0)
-                s = atoi(sr->tags[t]->value + 1);
-        if (s < 0 || s >= SERIES) {
-            (*bad_points)++;
-            continue;
+    while (more && rv == 0) {
+        req.len = 0;
+        st_buf_reserve(&req, strata__data_request__get_packed_size(&dr));
+        req.len = strata__data_request__pack(&dr, (uint8_t *)req.p);
+        resp.len = 0;
+        if (st_rpc_call(c, req.p, req.len, 60000, &resp) != ST_OK) {
+            fprintf(stderr, "crash_data: query failed\n");
+            rv = -1;
+            break;
         }
-        for (size_t row = 0; row < sr->n_times; row++)
-            if (check_row(s, sr->times[row], sr, row) != 0)
+        Strata__DataResponse *r = strata__data_response__unpack(NULL, resp.len, (uint8_t *)resp.p);
+        if (r == NULL || (r->error && r->error->code != STRATA__ERROR_CODE__OK) ||
+            r->resp_case != STRATA__DATA_RESPONSE__RESP_QUERY) {
+            fprintf(stderr, "crash_data: query error: %s\n",
+                    r && r->error ? r->error->message : "bad response");
+            if (r)
+                strata__data_response__free_unpacked(r, NULL);
+            rv = -1;
+            break;
+        }
+        for (size_t i = 0; i < r->query->n_series; i++) {
+            const Strata__SeriesResult *sr = r->query->series[i];
+            int s = -1;
+            for (size_t t = 0; t < sr->n_tags; t++)
+                if (strcmp(sr->tags[t]->key, "s") == 0)
+                    s = atoi(sr->tags[t]->value + 1);
+            if (s < 0 || s >= SERIES) {
                 (*bad_points)++;
+                continue;
+            }
+            for (size_t row = 0; row < sr->n_times; row++)
+                if (check_row(s, sr->times[row], sr, row) != 0)
+                    (*bad_points)++;
+        }
+        more = r->query->more && r->query->cursor.len <= sizeof(cursor);
+        if (more) {
+            memcpy(cursor, r->query->cursor.data, r->query->cursor.len);
+            q.cursor.data = cursor;
+            q.cursor.len = r->query->cursor.len;
+        }
+        strata__data_response__free_unpacked(r, NULL);
     }
-    strata__data_response__free_unpacked(r, NULL);
     st_buf_fini(&req);
     st_buf_fini(&resp);
     st_rpc_client_close(c);
-    return 0;
+    return rv;
 }
 
 /* Counts segment files of shard 1, and those made by compaction (gen > 0). */

@@ -359,3 +359,39 @@ int st_cache_each(st_cache *c, int (*cb)(const struct st_cache_view *v, void *ar
     free(order);
     return rv;
 }
+
+static bool has_id(const uint32_t *ids, size_t n, uint32_t id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] == id)
+            return true;
+        if (ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+size_t st_cache_delete(st_cache *c, const uint32_t *ids, size_t n, int64_t tmin, int64_t tmax)
+{
+    size_t removed = 0;
+    for (size_t i = 0; i < c->nentries; i++) {
+        struct entry *e = c->entries[i];
+        if (!has_id(ids, n, e->series))
+            continue;
+        size_t out = 0;
+        for (size_t k = 0; k < e->n; k++) {
+            if (e->t[k] >= tmin && e->t[k] <= tmax)
+                continue;
+            e->t[out] = e->t[k];
+            e->v[out++] = e->v[k];
+        }
+        removed += e->n - out;
+        e->n = out;
+    }
+    c->values -= removed < c->values ? removed : c->values;
+    return removed;
+}

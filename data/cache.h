@@ -62,4 +62,9 @@ int st_cache_find(st_cache *c, uint32_t series, struct st_slice field, struct st
  * returns it. Used to flush the cache into a segment file. */
 int st_cache_each(st_cache *c, int (*cb)(const struct st_cache_view *v, void *arg), void *arg);
 
+/* Removes the values in [@tmin, @tmax] of every field of the series in
+ * @ids (sorted, @n of them); returns how many. Memory is kept (and still
+ * counted) until the cache is closed. Keeps entries sorted if they were. */
+size_t st_cache_delete(st_cache *c, const uint32_t *ids, size_t n, int64_t tmin, int64_t tmax);
+
 #endif

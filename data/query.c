@@ -380,7 +380,8 @@ static int group_header(struct q_plan *p, const struct q_item *it, Strata__Serie
             rv = ST_ENOMEM;
             goto out;
         }
-        memcpy(keys, q->group_by_tags, ntags * sizeof(*keys));
+        if (ntags)
+            memcpy(keys, q->group_by_tags, ntags * sizeof(*keys));
         qsort(keys, ntags, sizeof(*keys), str_cmp);
         for (size_t g = 0; g < ntags; g++) {
             if (g > 0 && strcmp(keys[g - 1], keys[g]) == 0)

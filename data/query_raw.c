@@ -130,7 +130,8 @@ static int build_rows(struct rseries *s)
         return ST_ENOMEM;
     size_t k = 0;
     for (size_t c = 0; c < s->ncols; c++) {
-        memcpy(s->times + k, s->cols[c].t, s->cols[c].n * sizeof(int64_t));
+        if (s->cols[c].n)
+            memcpy(s->times + k, s->cols[c].t, s->cols[c].n * sizeof(int64_t));
         k += s->cols[c].n;
     }
     qsort(s->times, k, sizeof(*s->times), cmp_i64);

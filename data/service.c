@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "data.pb-c.h"
+#include "delete.h"
 #include "digest.h"
 #include "err.h"
 
@@ -132,6 +133,12 @@ int st_data_service_handle(void *arg, const uint8_t *req, size_t len, struct st_
         break;
     case STRATA__DATA_REQUEST__REQ_QUERY:
         rv = st_data_query(st, q->query, resp);
+        break;
+    case STRATA__DATA_REQUEST__REQ_DELETE_SERIES:
+        rv = st_data_delete_series(st, q->delete_series, resp);
+        break;
+    case STRATA__DATA_REQUEST__REQ_DELETE_RANGE:
+        rv = st_data_delete_range(st, q->delete_range, resp);
         break;
     case STRATA__DATA_REQUEST__REQ_SHARD_DIGEST:
         rv = st_data_digest(st, q->shard_digest, resp);

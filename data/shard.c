@@ -268,6 +268,8 @@ static void wait_for_room(st_shard *s)
 static int replay_record(uint8_t type, const uint8_t *payload, size_t len, void *arg)
 {
     st_shard *s = arg;
+    if (type == WAL_RECORD_DELETE)
+        return st_shard_replay_delete(s, payload, len);
     if (type != WAL_RECORD_LP)
         return ST_OK; /* UNTESTED: records of a newer version are skipped */
     struct batch_work w;
@@ -397,6 +399,8 @@ int st_shard_open(const char *dir, uint64_t id, const struct st_shard_opts *opts
         goto err_after_alloc;
     if ((rv = st_shard_segments_load(s, err, errlen)) != ST_OK)
         goto err_after_alloc;
+    if ((rv = st_shard_tombs_load(s, err, errlen)) != ST_OK)
+        goto err_after_alloc;
     char waldir[4096];
     snprintf(waldir, sizeof(waldir), "%s/wal", dir);
     struct st_wal_replay_report report;
@@ -441,6 +445,7 @@ err_after_alloc:
     pthread_rwlock_destroy(&s->gate);
     pthread_mutex_destroy(&s->bg_mu);
     pthread_mutex_destroy(&s->mu);
+    free(s->tombs);
     free(s->dir);
     free(s);
     return rv;
@@ -470,6 +475,7 @@ void st_shard_close(st_shard *s)
     pthread_rwlock_destroy(&s->gate);
     pthread_mutex_destroy(&s->bg_mu);
     pthread_mutex_destroy(&s->mu);
+    free(s->tombs);
     free(s->dir);
     free(s);
 }

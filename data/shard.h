@@ -134,6 +134,14 @@ int st_shard_scan(st_shard *s, st_shard_reader *rd, uint32_t series, struct st_s
  * locking rules in index.h). Valid while the shard is open. */
 struct st_index *st_shard_index(st_shard *s);
 
+/* Deletes the values of every field of the series @ids (@n of them) in
+ * [@tmin, @tmax]: DELETE / DROP SERIES. Data written after it returns is
+ * kept. Durable when it returns ST_OK (a tombstone file and a WAL record);
+ * compaction removes the data from the files. Errors are described in
+ * @err. */
+int st_shard_delete(st_shard *s, const uint32_t *ids, size_t n, int64_t tmin, int64_t tmax,
+                    char *err, size_t errlen);
+
 /* Writes the cache into a segment file now (normally the background
  * flusher does it past cache_max_bytes). ST_OK also when there is nothing. */
 int st_shard_flush(st_shard *s);

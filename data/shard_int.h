@@ -21,6 +21,15 @@ struct seg {
 
 struct batch_work;
 
+/* A deletion: the values of @series in [@tmin, @tmax] held by segments with
+ * seq < @seq are gone (later data is not: it was written after). Kept in
+ * <dir>/tombstones until compaction has rewritten every older segment. */
+struct tomb {
+    uint32_t series;
+    int64_t tmin, tmax;
+    uint64_t seq;
+};
+
 struct st_shard {
     uint64_t id;
     char *dir;
@@ -48,12 +57,27 @@ struct st_shard {
     struct batch_work *pool[ST_SHARD_POOL]; /* idle writer scratch states */
     size_t npool;
     char bg_error[640]; /* last background failure, for logs and tests */
+    struct tomb *tombs; /* sorted by series; guarded by mu */
+    size_t ntombs;
 };
 
 /* shard_seg.c */
 int st_shard_segments_load(st_shard *s, char *err, size_t errlen);
 void st_shard_segments_close(st_shard *s);
 void *st_shard_flusher_main(void *arg);
+
+/* shard_seg.c: one flush of the live (or a failed swapped) cache; under
+ * bg_mu. */
+int st_shard_flush_once(st_shard *s);
+
+/* shard_delete.c */
+#define WAL_RECORD_DELETE 2 /* payload: tmin, tmax, then length-prefixed series keys */
+int st_shard_tombs_load(st_shard *s, char *err, size_t errlen);
+/* Replays a WAL delete record into the cache. */
+int st_shard_replay_delete(st_shard *s, const uint8_t *payload, size_t len);
+/* Drops tombstones no segment needs any more (after a compaction); under
+ * bg_mu, takes mu. */
+void st_shard_tombs_prune(st_shard *s);
 
 /* shard_scan.c: st_shard_scan() over @segs[0..@nsegs) (oldest first) and,
  * with @with_caches, the caches. Compaction scans its inputs alone, under

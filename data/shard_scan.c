@@ -49,6 +49,9 @@ struct src {
     struct st_buf arena;
     const int64_t *ct; /* cache */
     const union st_value *cv;
+    /* deleted ranges of this segment's data (tombstones), [2k, 2k+1] */
+    int64_t *dels;
+    size_t ndels, dels_cap;
 };
 
 struct st_shard_reader {
@@ -86,6 +89,7 @@ int st_shard_reader_open(st_shard_reader **out)
 
 static void src_free(struct src *x)
 {
+    free(x->dels);
     free(x->buf);
     free(x->t);
     free(x->v);
@@ -266,11 +270,50 @@ static int emit_direct(st_shard_reader *rd, struct src *x, size_t end,
     return cb->values(cb->arg, &run);
 }
 
-static bool whole_block_ok(const struct st_block_entry *e, int64_t tmin, int64_t tmax,
-                           const struct st_shard_scan_cb *cb)
+/* Whether a deleted range of @x overlaps [a, b]. */
+static bool deleted_any(const struct src *x, int64_t a, int64_t b)
+{
+    for (size_t k = 0; k < x->ndels; k++)
+        if (x->dels[2 * k] <= b && x->dels[2 * k + 1] >= a)
+            return true;
+    return false;
+}
+
+/* Whether one deleted range of @x covers all of [a, b]. */
+static bool deleted_all(const struct src *x, int64_t a, int64_t b)
+{
+    for (size_t k = 0; k < x->ndels; k++)
+        if (x->dels[2 * k] <= a && x->dels[2 * k + 1] >= b)
+            return true;
+    return false;
+}
+
+static bool whole_block_ok(const struct src *x, const struct st_block_entry *e, int64_t tmin,
+                           int64_t tmax, const struct st_shard_scan_cb *cb)
 {
     return cb->stats_ok && e->stats.min_time >= tmin && e->stats.max_time <= tmax &&
+           !deleted_any(x, e->stats.min_time, e->stats.max_time) &&
            cb->stats_ok(cb->arg, e->stats.min_time, e->stats.max_time);
+}
+
+/* Drops the decoded points of @x that tombstones delete. */
+static size_t drop_deleted(struct src *x, enum st_field_type type, size_t n)
+{
+    size_t esz = type == ST_FIELD_BOOLEAN  ? sizeof(bool)
+                 : type == ST_FIELD_STRING ? sizeof(struct st_codec_str)
+                                           : 8;
+    uint8_t *v = x->v;
+    size_t out = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (deleted_any(x, x->t[i], x->t[i]))
+            continue;
+        x->t[out] = x->t[i];
+        memmove(v + out * esz, v + i * esz, esz);
+        if (type == ST_FIELD_STRING)
+            x->strs[out] = x->strs[i];
+        out++;
+    }
+    return out;
 }
 
 /* Reads entry x->ent and the next blocks that will likely need decoding. */
@@ -284,7 +327,8 @@ static int fetch(st_shard_reader *rd, struct src *x, int64_t tmin, int64_t tmax,
     for (size_t e = x->ent; e < x->ent_end && x->nfetch < READ_AHEAD; e++) {
         const struct st_block_entry *be = &x->key->entries[e];
         x->boff[x->nfetch++] = -1;
-        if (e != x->ent && whole_block_ok(be, tmin, tmax, cb))
+        if (e != x->ent && (whole_block_ok(x, be, tmin, tmax, cb) ||
+                            deleted_all(x, be->stats.min_time, be->stats.max_time)))
             continue;
         x->boff[x->nfetch - 1] = (int64_t)total;
         total += be->size;
@@ -337,6 +381,8 @@ static int decode(st_shard_reader *rd, struct src *x, int64_t tmin, int64_t tmax
         for (size_t i = 0; i < n; i++)
             x->strs[i] = (struct st_slice){x->arena.p ? x->arena.p + cs[i].off : "", cs[i].len};
     }
+    if (x->ndels)
+        n = drop_deleted(x, x->key->type, n);
     size_t pos = 0;
     while (pos < n && x->t[pos] < tmin)
         pos++;
@@ -346,6 +392,36 @@ static int decode(st_shard_reader *rd, struct src *x, int64_t tmin, int64_t tmax
     rd->stats.blocks_decoded++;
     if (!x->decoded)
         x->ent++;
+    return ST_OK;
+}
+
+/* The ranges of @series that tombstones delete from a segment of @seq. */
+static int collect_dels(const st_shard *s, struct src *x, uint32_t series, uint64_t seq)
+{
+    x->ndels = 0;
+    size_t lo = 0, hi = s->ntombs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->tombs[mid].series < series)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < s->ntombs && s->tombs[i].series == series; i++) {
+        if (s->tombs[i].seq <= seq)
+            continue;
+        if (x->ndels == x->dels_cap) {
+            size_t cap = x->dels_cap ? x->dels_cap * 2 : 4;
+            int64_t *p = realloc(x->dels, cap * 2 * sizeof(*p));
+            if (p == NULL)
+                return ST_ENOMEM;
+            x->dels = p;
+            x->dels_cap = cap;
+        }
+        x->dels[2 * x->ndels] = s->tombs[i].tmin;
+        x->dels[2 * x->ndels + 1] = s->tombs[i].tmax;
+        x->ndels++;
+    }
     return ST_OK;
 }
 
@@ -367,6 +443,8 @@ static int open_sources(st_shard *s, const struct seg *segs, size_t nsegs, int w
         if (cnt == 0)
             continue;
         struct src *x = &rd->srcs[n++];
+        if ((rv = collect_dels(s, x, series, segs[i].seq)) != ST_OK)
+            return rv;
         x->is_seg = 1;
         x->r = segs[i].r;
         x->key = key;
@@ -393,6 +471,7 @@ static int open_sources(st_shard *s, const struct seg *segs, size_t nsegs, int w
         if (lo == v.n || v.t[lo] > tmax)
             continue;
         struct src *x = &rd->srcs[n++];
+        x->ndels = 0;
         x->is_seg = 0;
         x->decoded = 1;
         x->ct = v.t;
@@ -461,7 +540,11 @@ int st_shard_scan_segs(st_shard *s, const struct seg *segs, size_t nsegs, int wi
                     alone = 0;
             if ((rv = flush_out(rd, cb)) != ST_OK)
                 break;
-            if (alone && whole_block_ok(e, tmin, tmax, cb)) {
+            if (deleted_all(blk, e->stats.min_time, e->stats.max_time)) {
+                blk->ent++;
+                continue;
+            }
+            if (alone && whole_block_ok(blk, e, tmin, tmax, cb)) {
                 blk->ent++;
                 rd->stats.blocks_from_stats++;
                 rd->stats.values += e->stats.count;

@@ -320,7 +320,7 @@ static int sort_all(const struct st_cache_view *v, void *arg)
 
 /* Moves the live cache into a segment; retries a swapped cache whose
  * previous flush failed (disk full, I/O error) before taking a new one. */
-static int flush_once(st_shard *s)
+int st_shard_flush_once(st_shard *s)
 {
     char err[512] = "";
     int rv = ST_OK;
@@ -485,6 +485,7 @@ static int compact(st_shard *s, size_t n)
     }
     free(closing);
     free(old);
+    st_shard_tombs_prune(s);
 out:
     if (rv != ST_OK)
         snprintf(s->bg_error, sizeof(s->bg_error), "compaction: %s",
@@ -498,7 +499,7 @@ out:
 int st_shard_flush(st_shard *s)
 {
     pthread_mutex_lock(&s->bg_mu);
-    int rv = flush_once(s);
+    int rv = st_shard_flush_once(s);
     pthread_mutex_unlock(&s->bg_mu);
     return rv;
 }
@@ -508,8 +509,10 @@ int st_shard_compact(st_shard *s)
     pthread_mutex_lock(&s->bg_mu);
     pthread_mutex_lock(&s->mu);
     size_t n = s->nsegs;
+    int tombs = s->ntombs > 0;
     pthread_mutex_unlock(&s->mu);
-    int rv = n >= 2 ? compact(s, n) : ST_OK;
+    /* one segment is rewritten too when tombstones hide some of its data */
+    int rv = n >= 2 || (n == 1 && tombs) ? compact(s, n) : ST_OK;
     pthread_mutex_unlock(&s->bg_mu);
     return rv;
 }
@@ -527,7 +530,7 @@ void *st_shard_flusher_main(void *arg)
         s->busy = 1;
         pthread_mutex_unlock(&s->mu);
         pthread_mutex_lock(&s->bg_mu);
-        flush_once(s);
+        st_shard_flush_once(s);
         pthread_mutex_lock(&s->mu);
         size_t n = s->nsegs;
         pthread_mutex_unlock(&s->mu);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "data.pb-c.h"
+#include "delete.h"
 #include "err.h"
 #include "service.h"
 #include "store.h"
@@ -237,6 +238,65 @@ START_TEST(test_query_measurement_regex_and_errors)
     ck_assert_uint_eq(qr->n_missing_shard_ids, 1);
     ck_assert_uint_eq(qr->missing_shard_ids[0], 99);
     ck_assert_uint_eq(qr->n_series, 1);
+    strata__data_response__free_unpacked(r, NULL);
+}
+END_TEST
+
+START_TEST(test_query_delete_series_and_range)
+{
+    write_hosts();
+    struct st_buf out;
+    st_buf_init(&out);
+    /* DROP SERIES FROM cpu WHERE host = 'b' */
+    Strata__DeleteSeries ds = STRATA__DELETE_SERIES__INIT;
+    Strata__TagExpr e;
+    Strata__TagCompare c;
+    ds.shard_ids = shard1;
+    ds.n_shard_ids = 1;
+    ds.source_case = STRATA__DELETE_SERIES__SOURCE_MEASUREMENT;
+    ds.measurement = "cpu";
+    ds.condition = cmp_expr(&e, &c, "host", STRATA__COMPARE_OP__EQ, "b");
+    ck_assert_int_eq(st_data_delete_series(st, &ds, &out), ST_OK);
+    Strata__DataResponse *r = strata__data_response__unpack(NULL, out.len, (uint8_t *)out.p);
+    ck_assert_ptr_null(r->error);
+    ck_assert_uint_eq(r->delete_series->series_deleted, 1);
+    strata__data_response__free_unpacked(r, NULL);
+    /* DELETE FROM cpu WHERE host = 'a' AND time >= 30 AND time <= 45 */
+    Strata__DeleteRange dr = STRATA__DELETE_RANGE__INIT;
+    dr.shard_ids = shard1;
+    dr.n_shard_ids = 1;
+    dr.source_case = STRATA__DELETE_RANGE__SOURCE_MEASUREMENT;
+    dr.measurement = "cpu";
+    dr.condition = cmp_expr(&e, &c, "host", STRATA__COMPARE_OP__EQ, "a");
+    dr.min_ns = 30;
+    dr.max_ns = 45;
+    out.len = 0;
+    ck_assert_int_eq(st_data_delete_range(st, &dr, &out), ST_OK);
+    r = strata__data_response__unpack(NULL, out.len, (uint8_t *)out.p);
+    ck_assert_ptr_null(r->error);
+    strata__data_response__free_unpacked(r, NULL);
+    st_buf_fini(&out);
+    /* what is left: a@10, c@20, (no host)@30; a@40 and b@10 are gone */
+    Strata__Query q;
+    base_query(&q, "cpu");
+    char *fields[] = {"v"};
+    q.fields = fields;
+    q.n_fields = 1;
+    r = run(&q);
+    Strata__QueryResponse *qr = ok(r);
+    ck_assert_uint_eq(qr->n_series, 1);
+    ck_assert_uint_eq(qr->series[0]->n_times, 3);
+    ck_assert_int_eq(qr->series[0]->times[0], 10);
+    ck_assert_double_eq(qr->series[0]->columns[0]->float_values[0], 1);
+    ck_assert_int_eq(qr->series[0]->times[2], 30);
+    strata__data_response__free_unpacked(r, NULL);
+    /* writes after the delete are kept */
+    write_lp(1, "cpu,host=b,dc=x v=9 50\n");
+    flush_compact(1, 1);
+    r = run(&q);
+    qr = ok(r);
+    ck_assert_uint_eq(qr->series[0]->n_times, 4);
+    ck_assert_int_eq(qr->series[0]->times[3], 50);
     strata__data_response__free_unpacked(r, NULL);
 }
 END_TEST
@@ -496,6 +556,7 @@ int main(void)
     tcase_add_test(tc, test_query_raw_predicate_and_tag_columns);
     tcase_add_test(tc, test_query_raw_group_by_limit_order);
     tcase_add_test(tc, test_query_measurement_regex_and_errors);
+    tcase_add_test(tc, test_query_delete_series_and_range);
     tcase_add_test(tc, test_query_aggregates_match_model);
     tcase_add_test(tc, test_query_stddev_and_no_window);
     tcase_add_test(tc, test_query_paging_concatenates);

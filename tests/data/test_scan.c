@@ -187,6 +187,49 @@ START_TEST(test_scan_matches_model)
 }
 END_TEST
 
+/* Deletes of random ranges between writes, flushes, compactions and
+ * reopenings (tombstone file and WAL delete records): deleted values are
+ * gone, values written after a delete stay. */
+START_TEST(test_scan_deletes_match_model)
+{
+    srand(4321 + (unsigned)_i);
+    char err[512] = "";
+    for (int round = 0; round < 16; round++) {
+        int base = round * 300 % (SPAN - 2500);
+        write_round(1000 + rand() % 1500, base, rand() % 3 == 0 ? SPAN - base : 2500);
+        if (rand() % 2) {
+            int64_t a = rand() % SPAN, b = a + rand() % 1500;
+            if (b >= SPAN)
+                b = SPAN - 1;
+            uint32_t id = 1;
+            ck_assert_msg(st_shard_delete(sh, &id, 1, a * 1000, b * 1000 + 999, err, sizeof(err)) ==
+                              ST_OK,
+                          "%s", err);
+            for (int64_t t = a; t <= b; t++) {
+                model[t] = 0;
+                smodel[t][0] = '\0';
+            }
+        }
+        int act = rand() % 5;
+        if (act == 1 || act == 2)
+            ck_assert_int_eq(st_shard_flush(sh), ST_OK);
+        if (act == 2)
+            ck_assert_int_eq(st_shard_compact(sh), ST_OK);
+        if (act == 3) { /* reopen: tombstones and WAL delete records replay */
+            st_shard_close(sh);
+            struct st_shard_opts o = {.cache_max_bytes = 64u << 20};
+            ck_assert_msg(st_shard_open(dir, 1, &o, &sh, err, sizeof(err)) == ST_OK, "%s", err);
+        }
+        check_range(0, SPAN - 1);
+        int64_t a = rand() % SPAN, b = rand() % SPAN;
+        check_range(a < b ? a : b, a < b ? b : a);
+    }
+    ck_assert_int_eq(st_shard_flush(sh), ST_OK);
+    ck_assert_int_eq(st_shard_compact(sh), ST_OK);
+    check_range(0, SPAN - 1);
+}
+END_TEST
+
 /* After compaction into disjoint blocks, a full-range scan that accepts
  * statistics decodes nothing. */
 START_TEST(test_scan_whole_blocks_from_stats)
@@ -216,6 +259,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_scan_matches_model, 0, 4);
     tcase_add_test(tc, test_scan_whole_blocks_from_stats);
+    tcase_add_loop_test(tc, test_scan_deletes_match_model, 0, 4);
     suite_add_tcase(s, tc);
     return t_run_suite(s);
 }
