@@ -1,7 +1,11 @@
 /* strata-data: a data node. Owns shards, serves the data RPC over nng.
  *
  *   strata-data --dir DIR [--listen URL] [--meta ADDRS] [--cache-max-bytes N]
- *               [--sync-interval-ms MS] [--workers N] [--ready-file PATH]
+ *               [--sync-interval-ms MS] [--workers N] [--max-open-segments N]
+ *               [--ready-file PATH]
+ *
+ * --max-open-segments caps the descriptors of segment files held open at
+ * once (default: half the process's descriptor limit).
  *
  * Runs until SIGTERM or SIGINT, then stops serving, flushes every shard's
  * cache into a segment file (so the next start replays no WAL) and closes.
@@ -14,9 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "err.h"
 #include "rpc.h"
+#include "segment.h"
 #include "service.h"
 #include "store.h"
 
@@ -24,7 +30,7 @@ static void usage(void)
 {
     fputs("usage: strata-data --dir DIR [--listen tcp://127.0.0.1:8089] [--meta ADDRS]\n"
           "                   [--cache-max-bytes N] [--sync-interval-ms MS] [--workers N]\n"
-          "                   [--ready-file PATH]\n",
+          "                   [--max-open-segments N] [--ready-file PATH]\n",
           stderr);
 }
 
@@ -63,6 +69,10 @@ int main(int argc, char **argv)
     const char *dir = NULL, *listen = "tcp://127.0.0.1:8089", *ready = NULL;
     struct st_shard_opts so = {0};
     int workers = 16;
+    size_t max_segments = 0;
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY)
+        max_segments = (size_t)nofile.rlim_cur / 2;
     for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v && strcmp(a, "--dir") == 0)
@@ -82,7 +92,12 @@ int main(int argc, char **argv)
             workers = atoi(v);
         else if (v && strcmp(a, "--ready-file") == 0)
             ready = v;
-        else {
+        else if (v && strcmp(a, "--max-open-segments") == 0) {
+            if (parse_size(v, &max_segments) != 0 || max_segments == 0) {
+                fprintf(stderr, "strata-data: bad --max-open-segments '%s'\n", v);
+                return 2;
+            }
+        } else {
             usage();
             return 2;
         }
@@ -103,6 +118,7 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+    st_segment_set_fd_limit(max_segments);
     char err[1024] = "";
     st_store *st;
     int rv = st_store_open(dir, &so, &st, err, sizeof(err));

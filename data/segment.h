@@ -146,6 +146,15 @@ int st_segment_find(const st_segment *r, uint32_t series, struct st_slice field,
 size_t st_segment_key_range(const struct st_segment_key *key, int64_t tmin, int64_t tmax,
                             size_t *first);
 
+/* Caps the file descriptors that all segment readers of the process hold
+ * at once (0, the default: no cap). Past it, the least recently used idle
+ * readers close theirs and reopen it at their next read; readers busy in a
+ * read keep theirs, so the cap may be passed briefly by the number of
+ * concurrent reads. Any thread. */
+void st_segment_set_fd_limit(size_t n);
+/* Descriptors segment readers hold now. */
+size_t st_segment_open_fds(void);
+
 /* ---- Batched block reads -------------------------------------------------- */
 
 /* An io_uring and its request array, reused across reads. Belongs to one

@@ -38,10 +38,11 @@
 #include "crc32c.h"
 #include "err.h"
 #include "format.h"
+#include "segment_fd.h"
 
 struct st_segment {
     char *path;                     /* for messages; "<memory>" for an image */
-    int fd;                         /* -1 for an image */
+    struct st_seg_fd fd;            /* descriptor (pooled); fd.fd -1 for an image */
     const uint8_t *image;           /* st_segment_open_mem(): the borrowed file */
     uint64_t file_size;             /* bytes */
     struct st_segment_key *keys;    /* sorted by (series, field) */
@@ -223,8 +224,9 @@ static struct st_segment *alloc_reader(const char *path)
     struct st_segment *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return NULL;
-    r->fd = -1;
+    r->fd.fd = -1;
     r->path = strdup(path);
+    r->fd.path = r->path;
     if (r->path == NULL) {
         free(r);
         return NULL;
@@ -236,8 +238,7 @@ void st_segment_close(st_segment *r)
 {
     if (r == NULL)
         return;
-    if (r->fd >= 0)
-        close(r->fd);
+    st_seg_fd_close(&r->fd);
     free(r->names);
     free(r->entries);
     free(r->keys);
@@ -274,12 +275,17 @@ int st_segment_open(const char *path, st_segment **out, char *err, size_t errlen
     struct st_segment *r = alloc_reader(path);
     if (r == NULL)
         return st_errf(err, errlen, ST_ENOMEM, "segment open: %s: out of memory", path);
-    r->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (r->fd < 0) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         rv = fail_errno(err, errlen, errno, "open", path, "open");
         goto err_after_alloc;
     }
-    if (fstat(r->fd, &st) != 0) {
+    st_seg_fd_adopt(&r->fd, fd);
+    if ((fd = st_seg_fd_acquire(&r->fd)) < 0) { /* UNTESTED: reopened and failed */
+        rv = fail_errno(err, errlen, -fd, "open", path, "open");
+        goto err_after_alloc;
+    }
+    if (fstat(fd, &st) != 0) {
         rv = fail_errno(err, errlen, errno, "open", path, "fstat"); /* UNTESTED */
         goto err_after_alloc;
     }
@@ -289,8 +295,8 @@ int st_segment_open(const char *path, st_segment **out, char *err, size_t errlen
                      (unsigned long long)r->file_size);
         goto err_after_alloc;
     }
-    if ((e = pread_full(r->fd, h, sizeof(h), 0)) != 0 ||
-        (e = pread_full(r->fd, ftr, sizeof(ftr), r->file_size - sizeof(ftr))) != 0)
+    if ((e = pread_full(fd, h, sizeof(h), 0)) != 0 ||
+        (e = pread_full(fd, ftr, sizeof(ftr), r->file_size - sizeof(ftr))) != 0)
         goto err_read;
     if ((rv = check_header(path, h, err, errlen)) != ST_OK ||
         (rv = check_footer(path, ftr, r->file_size, &f, err, errlen)) != ST_OK)
@@ -300,11 +306,12 @@ int st_segment_open(const char *path, st_segment **out, char *err, size_t errlen
         rv = st_errf(err, errlen, ST_ENOMEM, "segment open: %s: out of memory", path);
         goto err_after_alloc;
     }
-    if ((e = pread_full(r->fd, index, f.index_size, f.index_offset)) != 0)
+    if ((e = pread_full(fd, index, f.index_size, f.index_offset)) != 0)
         goto err_read;
     if ((rv = parse_index(r, index, &f, err, errlen)) != ST_OK)
         goto err_after_alloc;
     free(index);
+    st_seg_fd_release(&r->fd);
     *out = r;
     return ST_OK;
 
@@ -314,6 +321,8 @@ err_read:
                : fail_errno(err, errlen, e, "open", path, "read");
 err_after_alloc:
     free(index);
+    if (r->fd.users)
+        st_seg_fd_release(&r->fd);
     st_segment_close(r);
     return rv;
 }
@@ -523,8 +532,8 @@ static int complete(const st_segment *r, struct req *q, int res, int *rv, char *
     return 0;
 }
 
-static int read_ring(const st_segment *r, st_segment_io *io, const struct st_block_ref *refs,
-                     size_t n, char *err, size_t errlen)
+static int read_ring(const st_segment *r, int fd, st_segment_io *io,
+                     const struct st_block_ref *refs, size_t n, char *err, size_t errlen)
 {
     int rv = ST_OK;
     if (!io->ready) { /* UNTESTED: only after a failed io_uring_submit */
@@ -548,7 +557,7 @@ static int read_ring(const st_segment *r, st_segment_io *io, const struct st_blo
     size_t next = 0, nrequeue = 0, outstanding = 0;
     for (;;) {
         while (rv == ST_OK && outstanding < io->depth && (nrequeue > 0 || next < n)) {
-            prep(&io->ring, r->fd, nrequeue > 0 ? io->requeue[--nrequeue] : &io->reqs[next++]);
+            prep(&io->ring, fd, nrequeue > 0 ? io->requeue[--nrequeue] : &io->reqs[next++]);
             outstanding++;
         }
         if (outstanding == 0)
@@ -618,7 +627,14 @@ int st_segment_read_blocks(const st_segment *r, st_segment_io *io, const struct 
                            st_strerror(rv));
         io = tmp;
     }
-    int rv = read_ring(r, io, refs, n, err, errlen);
+    /* the descriptor slot is the only mutable part of a reader; the pool's
+     * lock guards it */
+    struct st_seg_fd *slot = (struct st_seg_fd *)&r->fd;
+    int fd = st_seg_fd_acquire(slot);
+    int rv = fd < 0 ? fail_errno(err, errlen, -fd, "read", r->path, "reopen")
+                    : read_ring(r, fd, io, refs, n, err, errlen);
+    if (fd >= 0)
+        st_seg_fd_release(slot);
     st_segment_io_close(tmp);
     return rv;
 }

@@ -415,6 +415,50 @@ START_TEST(test_segment_read_blocks_batch_random_order)
 }
 END_TEST
 
+/* Many readers under a descriptor cap: never more open than the cap (no
+ * read runs between calls), every read still right. */
+static size_t count_fds(void)
+{
+    size_t n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL)
+        n += de->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
+START_TEST(test_segment_fd_limit)
+{
+    make_model(50, 2, 2, 100);
+    write_model(f.path);
+    ck_assert_int_eq(st_segment_io_open(0, &f.io), ST_OK);
+    size_t base = count_fds();
+    st_segment_set_fd_limit(3);
+    st_segment *rs[10];
+    for (int i = 0; i < 10; i++) {
+        ck_assert_msg(st_segment_open(f.path, &rs[i], f.err, sizeof(f.err)) == ST_OK, "%s", f.err);
+        ck_assert_uint_le(st_segment_open_fds(), 3);
+    }
+    ck_assert_uint_le(count_fds(), base + 3);
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < 10; i++) {
+            read_random(rs[(i * 7) % 10], f.io, 20);
+            ck_assert_uint_le(st_segment_open_fds(), 3);
+        }
+    ck_assert_uint_le(count_fds(), base + 3);
+    st_segment_set_fd_limit(0);
+    for (int i = 0; i < 10; i++)
+        read_random(rs[i], f.io, 5); /* reopened as needed, none closed now */
+    ck_assert_uint_eq(st_segment_open_fds(), 10);
+    for (int i = 0; i < 10; i++)
+        st_segment_close(rs[i]);
+    ck_assert_uint_eq(st_segment_open_fds(), 0);
+    ck_assert_uint_eq(count_fds(), base);
+}
+END_TEST
+
 struct thread_arg {
     st_segment *r;
     const struct mblock *m;
@@ -1016,6 +1060,7 @@ static Suite *segment_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_segment_read_blocks_batch_random_order);
+    tcase_add_test(tc, test_segment_fd_limit);
     tcase_add_test(tc, test_segment_read_blocks_threads_share_reader);
     tcase_add_test(tc, test_segment_read_blocks_foreign_entry_refused);
     tcase_add_test(tc, test_segment_read_blocks_file_shrank);
