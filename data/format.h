@@ -206,7 +206,9 @@ static inline double st_get_f64(struct st_cur *c)
 
 #define ST_SEG_MAGIC "STSEG" /* at the start of the header and in the footer */
 #define ST_SEG_MAGIC_LEN 5
-#define ST_SEG_VERSION 1
+#define ST_SEG_VERSION 2     /* written and read */
+#define ST_SEG_VERSION_MIN 2 /* oldest read: version 1 (fixed 96-byte entries) was never released \
+                              */
 
 /* Header, at offset 0. */
 enum {
@@ -226,7 +228,7 @@ _Static_assert(ST_SEG_HDR_CRC + 4 == ST_SEG_HEADER_SIZE, "header layout");
 /* Index: one record per (series, field), sorted by series id then field name
  * bytes (st_seg_key_cmp), each followed by its block entries in time order:
  *   u32 series | u8 field type | u16 name length (>= 1) | name | u32 n (>= 1)
- *   | n entries of ST_SEG_ENTRY_SIZE bytes */
+ *   | n entries (variable-length, below) */
 enum {
     ST_SEG_KEY_SERIES = 0,   /* u32 series id */
     ST_SEG_KEY_TYPE = 4,     /* u8 enum st_field_type */
@@ -236,26 +238,30 @@ enum {
 };
 _Static_assert(ST_SEG_KEY_NAME_LEN + 2 + 4 == ST_SEG_KEY_FIXED, "key record layout");
 
-/* A block entry. Values of min/max/first/last are 64 bits whose meaning
- * follows the field type: float bits, int64 two's complement, uint64, or
- * 0/1 for booleans; all zero for strings. */
-enum {
-    ST_SEG_ENT_MIN_TIME = 0,  /* i64 time of the first point */
-    ST_SEG_ENT_MAX_TIME = 8,  /* i64 time of the last point */
-    ST_SEG_ENT_OFFSET = 16,   /* u64 file offset of the payload */
-    ST_SEG_ENT_SIZE = 24,     /* u32 payload bytes, trailer excluded */
-    ST_SEG_ENT_COUNT = 28,    /* u32 points, >= 1 */
-    ST_SEG_ENT_SUM = 32,      /* f64 sum of the values */
-    ST_SEG_ENT_ISUM_LO = 40,  /* u64 exact integer sum, low 64 bits of a 128-bit */
-    ST_SEG_ENT_ISUM_HI = 48,  /* i64   two's complement integer: high 64 bits */
-    ST_SEG_ENT_MIN = 56,      /* 64-bit value: smallest */
-    ST_SEG_ENT_MAX = 64,      /* 64-bit value: largest */
-    ST_SEG_ENT_FIRST = 72,    /* 64-bit value at min_time */
-    ST_SEG_ENT_LAST = 80,     /* 64-bit value at max_time */
-    ST_SEG_ENT_RESERVED = 88, /* u64, 0 in version 1 */
-    ST_SEG_ENTRY_SIZE = 96,
-};
-_Static_assert(ST_SEG_ENT_RESERVED + 8 == ST_SEG_ENTRY_SIZE, "entry layout");
+/* Version 2 entries are variable-length (data/segment_entry.c):
+ *   uvarint zigzag(min_time - previous entry's max_time, 0 for the first)
+ *   uvarint max_time - min_time | uvarint payload size | uvarint count
+ *   then by type: FLOAT: f64 sum, min, max, first, last (no integer sum);
+ *   INTEGER, UNSIGNED, BOOLEAN (as unsigned 0/1): u8 flags (bit 0: f64 sum follows, else the sum is
+ *     the exact sum as a double), uvarint zigzag(isum_lo) (INTEGER) or
+ *     isum_lo (others), uvarint zigzag(isum_hi - sign of isum_lo), [f64
+ *     sum], value min (zigzag for INTEGER), uvarint max - min, first - min,
+ *     last - min (64-bit wrapping differences);
+ *   STRING: nothing.
+ * The offset is implicit: blocks tile the data section in index order. A
+ * TSBS-like integer block takes about 20 bytes instead of 96. */
+#define ST_SEG_ENTRY_V2_MIN 4 /* bytes of the smallest version 2 entry */
+#define ST_SEG_ENTRY_V2_MAX \
+    112 /* and of the largest (4 varints, then 1 + 2 varints + 8 + 4 varints) */
+
+/* Appends the version 2 entry of @e (a block of @type) to @b; @prev_max is
+ * the previous entry's max_time in its key, 0 for the first. */
+int st_seg_entry_put_v2(struct st_buf *b, enum st_field_type type, const struct st_block_entry *e,
+                        int64_t prev_max);
+/* Reads one; @offset is where its block starts. Sets c->err when the
+ * entry is truncated or a varint is malformed. */
+void st_seg_entry_get_v2(struct st_cur *c, enum st_field_type type, struct st_block_entry *e,
+                         int64_t prev_max, uint64_t offset);
 
 /* Footer, the last ST_SEG_FOOTER_SIZE bytes of the file. */
 enum {
@@ -340,45 +346,6 @@ static inline void st_seg_footer_decode(const uint8_t p[ST_SEG_FOOTER_SIZE],
     f->min_time = st_i64_from_bits(st_load_le64(p + ST_SEG_FTR_MIN_TIME));
     f->max_time = st_i64_from_bits(st_load_le64(p + ST_SEG_FTR_MAX_TIME));
     f->index_crc = st_load_le32(p + ST_SEG_FTR_INDEX_CRC);
-}
-
-/* Encodes a block entry, the reserved word zero. */
-static inline void st_seg_entry_encode(uint8_t p[ST_SEG_ENTRY_SIZE], const struct st_block_entry *e)
-{
-    const struct st_block_stats *s = &e->stats;
-    st_store_le64(p + ST_SEG_ENT_MIN_TIME, st_i64_bits(s->min_time));
-    st_store_le64(p + ST_SEG_ENT_MAX_TIME, st_i64_bits(s->max_time));
-    st_store_le64(p + ST_SEG_ENT_OFFSET, e->offset);
-    st_store_le32(p + ST_SEG_ENT_SIZE, e->size);
-    st_store_le32(p + ST_SEG_ENT_COUNT, s->count);
-    st_store_le64(p + ST_SEG_ENT_SUM, st_f64_bits(s->sum));
-    st_store_le64(p + ST_SEG_ENT_ISUM_LO, s->isum_lo);
-    st_store_le64(p + ST_SEG_ENT_ISUM_HI, st_i64_bits(s->isum_hi));
-    st_store_le64(p + ST_SEG_ENT_MIN, s->min.u);
-    st_store_le64(p + ST_SEG_ENT_MAX, s->max.u);
-    st_store_le64(p + ST_SEG_ENT_FIRST, s->first.u);
-    st_store_le64(p + ST_SEG_ENT_LAST, s->last.u);
-    st_store_le64(p + ST_SEG_ENT_RESERVED, 0);
-}
-
-/* Decodes a block entry; returns its reserved word (0 in version 1). */
-static inline uint64_t st_seg_entry_decode(const uint8_t p[ST_SEG_ENTRY_SIZE],
-                                           struct st_block_entry *e)
-{
-    struct st_block_stats *s = &e->stats;
-    s->min_time = st_i64_from_bits(st_load_le64(p + ST_SEG_ENT_MIN_TIME));
-    s->max_time = st_i64_from_bits(st_load_le64(p + ST_SEG_ENT_MAX_TIME));
-    e->offset = st_load_le64(p + ST_SEG_ENT_OFFSET);
-    e->size = st_load_le32(p + ST_SEG_ENT_SIZE);
-    s->count = st_load_le32(p + ST_SEG_ENT_COUNT);
-    s->sum = st_f64_from_bits(st_load_le64(p + ST_SEG_ENT_SUM));
-    s->isum_lo = st_load_le64(p + ST_SEG_ENT_ISUM_LO);
-    s->isum_hi = st_i64_from_bits(st_load_le64(p + ST_SEG_ENT_ISUM_HI));
-    s->min.u = st_load_le64(p + ST_SEG_ENT_MIN);
-    s->max.u = st_load_le64(p + ST_SEG_ENT_MAX);
-    s->first.u = st_load_le64(p + ST_SEG_ENT_FIRST);
-    s->last.u = st_load_le64(p + ST_SEG_ENT_LAST);
-    return st_load_le64(p + ST_SEG_ENT_RESERVED);
 }
 
 #endif

@@ -53,6 +53,7 @@ struct st_segment {
     char *names;                    /* field names back to back; keys point in here */
     size_t names_len;               /* bytes in @names */
     int64_t min_time, max_time;     /* from the footer */
+    int version;                    /* of the file's format */
 };
 
 static int fail_errno(char *err, size_t errlen, int e, const char *op, const char *file,
@@ -74,7 +75,8 @@ static int check_header(const char *path, const uint8_t *h, char *err, size_t er
         return CORRUPT("%s: header: bad magic (not a segment file)", path);
     if (st_crc32c(0, h, ST_SEG_HDR_CRC) != st_load_le32(h + ST_SEG_HDR_CRC))
         return CORRUPT("%s: header: checksum mismatch", path);
-    if (h[ST_SEG_HDR_VERSION] != ST_SEG_VERSION || st_load_le16(h + ST_SEG_HDR_FLAGS) != 0)
+    if (h[ST_SEG_HDR_VERSION] < ST_SEG_VERSION_MIN || h[ST_SEG_HDR_VERSION] > ST_SEG_VERSION ||
+        st_load_le16(h + ST_SEG_HDR_FLAGS) != 0)
         return st_errf(err, errlen, ST_EPROTO,
                        "segment open: %s: header: format version %u flags %#x, this build reads "
                        "version %u",
@@ -90,7 +92,8 @@ static int check_footer(const char *path, const uint8_t *p, uint64_t file_size,
         return CORRUPT("%s: footer: bad magic (truncated file?)", path);
     if (st_crc32c(0, p, ST_SEG_FTR_CRC) != st_load_le32(p + ST_SEG_FTR_CRC))
         return CORRUPT("%s: footer: checksum mismatch", path);
-    if (p[ST_SEG_FTR_VERSION] != ST_SEG_VERSION || st_load_le16(p + ST_SEG_FTR_FLAGS) != 0)
+    if (p[ST_SEG_FTR_VERSION] < ST_SEG_VERSION_MIN || p[ST_SEG_FTR_VERSION] > ST_SEG_VERSION ||
+        st_load_le16(p + ST_SEG_FTR_FLAGS) != 0)
         return st_errf(err, errlen, ST_EPROTO,
                        "segment open: %s: footer: format version %u flags %#x, this build reads "
                        "version %u",
@@ -103,7 +106,7 @@ static int check_footer(const char *path, const uint8_t *p, uint64_t file_size,
         return CORRUPT("%s: footer: index at %llu, %llu bytes, in a file of %llu bytes", path,
                        (unsigned long long)f->index_offset, (unsigned long long)f->index_size,
                        (unsigned long long)file_size);
-    if (f->nentries > f->index_size / ST_SEG_ENTRY_SIZE || f->nkeys > f->nentries ||
+    if (f->nentries > f->index_size / ST_SEG_ENTRY_V2_MIN || f->nkeys > f->nentries ||
         f->nseries > f->nkeys)
         return CORRUPT("%s: footer: %llu entries, %u keys, %u series in %llu index bytes", path,
                        (unsigned long long)f->nentries, (unsigned)f->nkeys, (unsigned)f->nseries,
@@ -113,23 +116,23 @@ static int check_footer(const char *path, const uint8_t *p, uint64_t file_size,
 
 /* Checks the entries of key @k (series @series) starting at @c; @pos is
  * the offset the next block must start at. */
-static int parse_entries(const char *path, struct st_cur *c, struct st_block_entry *out, size_t n,
-                         size_t k, uint64_t *pos, const struct st_seg_footer *f, char *err,
-                         size_t errlen)
+static int parse_entries(const char *path, int version, enum st_field_type type, struct st_cur *c,
+                         struct st_block_entry *out, size_t n, size_t k, uint64_t *pos,
+                         const struct st_seg_footer *f, char *err, size_t errlen)
 {
     for (size_t j = 0; j < n; j++) {
-        const uint8_t *e = st_get_bytes(c, ST_SEG_ENTRY_SIZE);
-        if (e == NULL)
-            return CORRUPT("%s: index: key %zu truncated", path, k);
         struct st_block_entry *o = &out[j];
-        uint64_t reserved = st_seg_entry_decode(e, o);
+        (void)version; /* one entry format so far */
+        st_seg_entry_get_v2(c, type, o, j ? out[j - 1].stats.max_time : 0, *pos);
+        if (c->err)
+            return CORRUPT("%s: index: key %zu block %zu truncated or malformed", path, k, j);
         const struct st_block_stats *s = &o->stats;
         if (o->offset != *pos || f->index_offset - *pos < (uint64_t)o->size + ST_SEG_BLOCK_TRAILER)
             return CORRUPT("%s: index: key %zu block %zu at %llu+%u, expected at %llu", path, k, j,
                            (unsigned long long)o->offset, (unsigned)o->size,
                            (unsigned long long)*pos);
         if (s->count == 0 || s->min_time > s->max_time ||
-            (j > 0 && s->min_time <= out[j - 1].stats.max_time) || reserved != 0)
+            (j > 0 && s->min_time <= out[j - 1].stats.max_time))
             return CORRUPT("%s: index: key %zu block %zu: bad times or count", path, k, j);
         *pos += (uint64_t)o->size + ST_SEG_BLOCK_TRAILER;
     }
@@ -177,7 +180,8 @@ static int parse_index(struct st_segment *r, const uint8_t *p, const struct st_s
         else if (st_buf_append(&names, name, len) != ST_OK)
             rv = st_errf(err, errlen, ST_ENOMEM, "segment open: %s: out of memory", path);
         else
-            rv = parse_entries(path, &c, r->entries + used, n, k, &pos, f, err, errlen);
+            rv = parse_entries(path, r->version, (enum st_field_type)type, &c, r->entries + used, n,
+                               k, &pos, f, err, errlen);
         if (rv != ST_OK)
             goto err_after_names;
         nseries += k == 0 || key[-1].series != key->series;
@@ -301,6 +305,12 @@ int st_segment_open(const char *path, st_segment **out, char *err, size_t errlen
     if ((rv = check_header(path, h, err, errlen)) != ST_OK ||
         (rv = check_footer(path, ftr, r->file_size, &f, err, errlen)) != ST_OK)
         goto err_after_alloc;
+    if (h[ST_SEG_HDR_VERSION] != ftr[ST_SEG_FTR_VERSION]) {
+        rv = CORRUPT("%s: header version %u, footer version %u", path, h[ST_SEG_HDR_VERSION],
+                     ftr[ST_SEG_FTR_VERSION]);
+        goto err_after_alloc;
+    }
+    r->version = h[ST_SEG_HDR_VERSION];
     index = malloc(f.index_size ? f.index_size : 1);
     if (index == NULL) {
         rv = st_errf(err, errlen, ST_ENOMEM, "segment open: %s: out of memory", path);
@@ -343,8 +353,14 @@ int st_segment_open_mem(const void *image, size_t len, st_segment **out, char *e
         goto err_after_alloc;
     }
     if ((rv = check_header(path, p, err, errlen)) != ST_OK ||
-        (rv = check_footer(path, p + len - ST_SEG_FOOTER_SIZE, len, &f, err, errlen)) != ST_OK ||
-        (rv = parse_index(r, p + f.index_offset, &f, err, errlen)) != ST_OK)
+        (rv = check_footer(path, p + len - ST_SEG_FOOTER_SIZE, len, &f, err, errlen)) != ST_OK)
+        goto err_after_alloc;
+    r->version = p[ST_SEG_HDR_VERSION];
+    if (r->version != p[len - ST_SEG_FOOTER_SIZE + ST_SEG_FTR_VERSION]) {
+        rv = CORRUPT("%s: header and footer versions differ", path);
+        goto err_after_alloc;
+    }
+    if ((rv = parse_index(r, p + f.index_offset, &f, err, errlen)) != ST_OK)
         goto err_after_alloc;
     *out = r;
     return ST_OK;

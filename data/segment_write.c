@@ -266,21 +266,23 @@ static int check_add(const st_segment_writer *w, uint32_t series, struct st_slic
     return ST_OK;
 }
 
-/* Appends the index entry of a block at @offset. */
+/* Appends the index entry of a block (version 2, format.h); @prev_max is
+ * the max_time of the key's previous block (0 for its first). Stats the
+ * type does not keep are zeroed so that files are canonical. */
 static void put_entry(struct st_buf *b, enum st_field_type type, const struct st_block_stats *s,
-                      uint64_t offset, uint32_t size)
+                      uint32_t size, int64_t prev_max)
 {
-    struct st_block_entry e = {.offset = offset, .size = size, .stats = *s};
+    struct st_block_entry e = {.size = size, .stats = *s};
     if (type == ST_FIELD_STRING) {
-        /* No values: keep the file canonical whatever the caller left here. */
         memset(&e.stats, 0, sizeof(e.stats));
         e.stats.min_time = s->min_time;
         e.stats.max_time = s->max_time;
         e.stats.count = s->count;
+    } else if (type == ST_FIELD_FLOAT) {
+        e.stats.isum_lo = 0;
+        e.stats.isum_hi = 0;
     }
-    uint8_t p[ST_SEG_ENTRY_SIZE];
-    st_seg_entry_encode(p, &e);
-    st_buf_append(b, p, sizeof(p)); /* the caller reserved room */
+    st_seg_entry_put_v2(b, type, &e, prev_max); /* the caller reserved room */
 }
 
 /* Closes the open key record: patches its entry count. */
@@ -324,14 +326,14 @@ int st_segment_writer_add(st_segment_writer *w, uint32_t series, struct st_slice
         return rv;
 
     /* Memory first: after this, only I/O can fail. */
-    if (st_buf_reserve(&w->index, ST_SEG_KEY_FIXED + field.len + ST_SEG_ENTRY_SIZE) != ST_OK ||
+    if (st_buf_reserve(&w->index, ST_SEG_KEY_FIXED + field.len + ST_SEG_ENTRY_V2_MAX) != ST_OK ||
         st_buf_reserve(&w->field, field.len) != ST_OK)
         return st_errf(err, errlen, ST_ENOMEM, "segment write: %s: out of memory", w->path);
     if (order > 0) {
         close_key(w);
         open_key(w, series, field, type);
     }
-    put_entry(&w->index, type, stats, w->offset, (uint32_t)len);
+    put_entry(&w->index, type, stats, (uint32_t)len, w->key_blocks ? w->last_time : 0);
     w->key_blocks++;
     w->last_time = stats->max_time;
     w->nentries++;
