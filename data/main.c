@@ -126,12 +126,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "strata-data: %s\n", err[0] ? err : st_strerror(rv));
         return 1;
     }
+    st_copy *copy;
+    if ((rv = st_copy_open(dir, &copy)) != ST_OK) {
+        fprintf(stderr, "strata-data: snapshots: %s\n", st_strerror(rv));
+        st_store_close(st);
+        return 1;
+    }
+    struct st_data_service svc = {.store = st, .copy = copy};
     st_rpc_server *srv;
     struct st_rpc_server_opts ro = {
-        .url = listen, .workers = workers, .handler = st_data_service_handle, .arg = st};
+        .url = listen, .workers = workers, .handler = st_data_service_handle, .arg = &svc};
     rv = st_rpc_server_open(&ro, &srv, err, sizeof(err));
     if (rv != ST_OK) {
         fprintf(stderr, "strata-data: %s\n", err);
+        st_copy_close(copy);
         st_store_close(st);
         return 1;
     }
@@ -146,6 +154,7 @@ int main(int argc, char **argv)
             fclose(f) != 0 || rename(tmp, ready) != 0) {
             fprintf(stderr, "strata-data: cannot write %s\n", ready);
             st_rpc_server_close(srv);
+            st_copy_close(copy);
             st_store_close(st);
             return 1;
         }
@@ -154,6 +163,7 @@ int main(int argc, char **argv)
     sigwait(&set, &sig);
     fprintf(stderr, "strata-data: signal %d, shutting down\n", sig);
     st_rpc_server_close(srv);
+    st_copy_close(copy);
     rv = st_store_flush_all(st);
     if (rv != ST_OK)
         fprintf(stderr, "strata-data: flush at shutdown: %s (the WAL keeps the data)\n",

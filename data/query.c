@@ -645,7 +645,8 @@ int st_data_query(st_store *st, const Strata__Query *q, struct st_buf *out)
     st_buf_fini(&tmp);
     if (rv != ST_OK)
         goto fail;
-    qsort(items.v, items.n, sizeof(*items.v), item_cmp);
+    if (items.n)
+        qsort(items.v, items.n, sizeof(*items.v), item_cmp);
     p.items = items.v;
     p.nitems = items.n;
     if (p.tmin <= p.tmax && p.nitems) {

@@ -371,7 +371,8 @@ int q_group_agg(struct q_plan *p, size_t first, size_t n, Strata__SeriesResult *
             rv = q_check_deadline(p);
     }
     if (rv == ST_OK) {
-        qsort(g.rows, g.nrows, sizeof(*g.rows), q->descending ? row_cmp_desc : row_cmp_asc);
+        if (g.nrows)
+            qsort(g.rows, g.nrows, sizeof(*g.rows), q->descending ? row_cmp_desc : row_cmp_asc);
         /* this group's windows: [offset, offset + limit), minus what earlier
          * pages sent, at most budget */
         uint64_t lo = q->offset + skip, hi = g.nrows;

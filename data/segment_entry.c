@@ -48,8 +48,8 @@ static double exact_sum(enum st_field_type type, uint64_t lo, int64_t hi)
 {
     if (type == ST_FIELD_UNSIGNED)
         return (double)hi * 18446744073709551616.0 + (double)lo;
-    __int128 v = ((__int128)hi << 64) | (__int128)lo;
-    return (double)v;
+    unsigned __int128 u = ((unsigned __int128)(uint64_t)hi << 64) | lo;
+    return (double)(__int128)u; /* two's complement (GCC and clang define it) */
 }
 
 int st_seg_entry_put_v2(struct st_buf *b, enum st_field_type type, const struct st_block_entry *e,

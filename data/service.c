@@ -117,7 +117,8 @@ out:
 
 int st_data_service_handle(void *arg, const uint8_t *req, size_t len, struct st_buf *resp)
 {
-    st_store *st = arg;
+    struct st_data_service *svc = arg;
+    st_store *st = svc->store;
     struct reply r;
     reply_init(&r);
     Strata__DataRequest *q = strata__data_request__unpack(NULL, len, req);
@@ -133,6 +134,9 @@ int st_data_service_handle(void *arg, const uint8_t *req, size_t len, struct st_
         break;
     case STRATA__DATA_REQUEST__REQ_QUERY:
         rv = st_data_query(st, q->query, resp);
+        break;
+    case STRATA__DATA_REQUEST__REQ_SHARD_COPY:
+        rv = st_copy_handle(svc->copy, st, q->shard_copy, resp);
         break;
     case STRATA__DATA_REQUEST__REQ_DELETE_SERIES:
         rv = st_data_delete_series(st, q->delete_series, resp);

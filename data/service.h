@@ -6,9 +6,16 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "copy.h"
 #include "store.h"
 
-/* An st_rpc_handler: @arg is the st_store. Always answers (errors travel in
+/* What the RPC handler serves: the shards, and the ShardCopy sessions. */
+struct st_data_service {
+    st_store *store;
+    st_copy *copy;
+};
+
+/* An st_rpc_handler: @arg is a struct st_data_service. Always answers (errors travel in
  * DataResponse.error), so it returns ST_OK unless out of memory. */
 int st_data_service_handle(void *arg, const uint8_t *req, size_t len, struct st_buf *resp);
 

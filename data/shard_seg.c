@@ -255,7 +255,7 @@ static int write_run(void *arg, const struct st_scan_run *run)
     struct seg_build *sb = arg;
     int rv = ST_OK;
     for (size_t i = 0; i < run->n && rv == ST_OK; i++) {
-        union st_value v;
+        union st_value v = {.s = {NULL, 0}};
         switch (run->type) {
         case ST_FIELD_FLOAT:
             v.f = run->v.f[i];
