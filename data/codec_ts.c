@@ -88,16 +88,29 @@ int cb_words_encode(struct st_buf *out, unsigned kind, const uint64_t *v, size_t
 {
     if (n > ST_BLOCK_MAX_POINTS)
         return ST_EINVAL;
-    uint64_t r[ST_BLOCK_MAX_POINTS];
-    struct cb_plan plan;
+    uint64_t ra[ST_BLOCK_MAX_POINTS], rb[ST_BLOCK_MAX_POINTS];
+    uint64_t *r = ra, *tmp = rb; /* r: residuals of the best order so far */
+    struct cb_plan plan, tplan;
     unsigned best = 0;                     /* 0 raw, 1 + k for order k */
     uint64_t best_bytes = (uint64_t)n * 8; /* raw */
-    for (unsigned k = 0; k <= 2 && n > 0; k++) {
-        uint64_t bytes = (order_cost(v, n, k, r, &plan) + 7) / 8;
-        if (bytes < best_bytes || (best == 0 && bytes == best_bytes)) {
+    /* Order 1 first: telemetry is mostly smooth, and a near-constant delta
+     * (timestamps, counters) cannot be beaten by much, so the other orders
+     * are skipped then. */
+    static const unsigned orders[3] = {1, 2, 0};
+    for (unsigned o = 0; o < 3 && n > 0; o++) {
+        unsigned k = orders[o];
+        uint64_t bytes = (order_cost(v, n, k, tmp, &tplan) + 7) / 8;
+        if (bytes < best_bytes || (best == 0 && bytes == best_bytes) ||
+            (bytes == best_bytes && k < best - 1)) {
             best = 1 + k;
             best_bytes = bytes;
+            plan = tplan;
+            uint64_t *x = r;
+            r = tmp;
+            tmp = x;
         }
+        if (best && best_bytes <= 16)
+            break;
     }
     size_t start = out->len;
     int rv = cb_put_head(out, (uint8_t)(kind << 4 | (best ? ST_CODEC_DIFF0 + best - 1 : 0)), n);
@@ -111,7 +124,6 @@ int cb_words_encode(struct st_buf *out, unsigned kind, const uint64_t *v, size_t
     } else if (rv == ST_OK) {
         unsigned k = best - 1;
         size_t heads = min_size(k, n);
-        order_cost(v, n, k, r, &plan);
         struct cb_bw w;
         cb_bw_init(&w, out);
         for (size_t j = 0; j < heads; j++)

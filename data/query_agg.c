@@ -126,8 +126,9 @@ static int enter_window(struct agg_group *g, int64_t t)
     return ST_OK;
 }
 
-static bool on_stats_ok(void *arg, int64_t min_time, int64_t max_time)
+static bool on_stats_ok(void *arg, const struct st_block_stats *st)
 {
+    int64_t min_time = st->min_time, max_time = st->max_time;
     struct agg_group *g = arg;
     const struct q_plan *p = g->p;
     enum st_field_type type = g->cols[g->col].type;
@@ -140,9 +141,10 @@ static bool on_stats_ok(void *arg, int64_t min_time, int64_t max_time)
     return window_start(p->q, min_time) == window_start(p->q, max_time);
 }
 
-static int on_stats(void *arg, enum st_field_type type, const struct st_block_stats *st)
+static int on_stats(void *arg, enum st_field_type type, const struct st_scan_block *blk)
 {
     struct agg_group *g = arg;
+    const struct st_block_stats *st = &blk->entry->stats;
     int rv;
     if ((st->min_time < g->cur_start || st->min_time >= g->cur_end || g->cur == NULL) &&
         (rv = enter_window(g, st->min_time)) != ST_OK)

@@ -16,6 +16,7 @@
 #include "delete.h"
 #include "digest.h"
 #include "err.h"
+#include "schema.h"
 
 /* Response under construction; strings it points to live until packed. */
 struct reply {
@@ -134,6 +135,9 @@ int st_data_service_handle(void *arg, const uint8_t *req, size_t len, struct st_
         break;
     case STRATA__DATA_REQUEST__REQ_QUERY:
         rv = st_data_query(st, q->query, resp);
+        break;
+    case STRATA__DATA_REQUEST__REQ_SCHEMA_QUERY:
+        rv = st_data_schema(st, q->schema_query, resp);
         break;
     case STRATA__DATA_REQUEST__REQ_SHARD_COPY:
         rv = st_copy_handle(svc->copy, st, q->shard_copy, resp);

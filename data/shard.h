@@ -86,16 +86,26 @@ struct st_scan_run {
 };
 
 struct st_block_stats; /* segment.h */
+struct st_block_entry; /* segment.h */
+typedef struct st_segment st_segment;
+
+/* A whole block a scan hands over without decoding it: the file and the
+ * entry (offset, size, statistics), for its statistics or its raw bytes
+ * (st_segment_read_blocks()). Valid for the callback. */
+struct st_scan_block {
+    const st_segment *seg;
+    const struct st_block_entry *entry;
+};
 
 /* What a scan hands over, in time order: runs of values, and whole blocks
- * as their statistics when @stats_ok accepts the block's time span (NULL:
- * never). A block is offered only when it lies inside the scanned range and
- * no other data of the key falls inside its span, so its statistics are
- * exactly the merged values there. A non-ST_OK return stops the scan, which
- * returns it (ST_ECANCELED is the usual "enough"). */
+ * when @stats_ok accepts the block (NULL: never). A block is offered only
+ * when it lies inside the scanned range, no other data of the key falls
+ * inside its span and no tombstone touches it, so its statistics are
+ * exactly the merged values there. A non-ST_OK return stops the scan,
+ * which returns it (ST_ECANCELED is the usual "enough"). */
 struct st_shard_scan_cb {
-    bool (*stats_ok)(void *arg, int64_t min_time, int64_t max_time);
-    int (*stats)(void *arg, enum st_field_type type, const struct st_block_stats *stats);
+    bool (*stats_ok)(void *arg, const struct st_block_stats *stats);
+    int (*stats)(void *arg, enum st_field_type type, const struct st_scan_block *b);
     int (*values)(void *arg, const struct st_scan_run *run);
     void *arg;
 };

@@ -293,7 +293,7 @@ static bool whole_block_ok(const struct src *x, const struct st_block_entry *e, 
 {
     return cb->stats_ok && e->stats.min_time >= tmin && e->stats.max_time <= tmax &&
            !deleted_any(x, e->stats.min_time, e->stats.max_time) &&
-           cb->stats_ok(cb->arg, e->stats.min_time, e->stats.max_time);
+           cb->stats_ok(cb->arg, &e->stats);
 }
 
 /* Drops the decoded points of @x that tombstones delete. */
@@ -548,7 +548,8 @@ int st_shard_scan_segs(st_shard *s, const struct seg *segs, size_t nsegs, int wi
                 blk->ent++;
                 rd->stats.blocks_from_stats++;
                 rd->stats.values += e->stats.count;
-                if ((rv = cb->stats(cb->arg, type, &e->stats)) != ST_OK)
+                struct st_scan_block sb = {blk->r, e};
+                if ((rv = cb->stats(cb->arg, type, &sb)) != ST_OK)
                     break;
                 continue;
             }

@@ -138,6 +138,10 @@ struct seg_build {
     char *err;
     size_t errlen;
     uint64_t values;
+    /* compaction's block copies */
+    st_segment_io *io;
+    struct st_buf raw;
+    uint64_t copied;
 };
 
 /* Encodes and appends the pending block. */
@@ -247,6 +251,33 @@ static int write_view(const struct st_cache_view *cv, void *arg)
     for (size_t i = 0; i < cv->n && rv == ST_OK; i++)
         rv = sb_put(sb, cv->t[i], &cv->v[i]);
     return rv == ST_OK ? sb_flush_block(sb) : rv;
+}
+
+/* Compaction copies a block that nothing overlaps as it is, without
+ * decoding and encoding it again, when it is at least half full (smaller
+ * ones are merged with their neighbours into fuller blocks). */
+static bool copy_ok(void *arg, const struct st_block_stats *st)
+{
+    (void)arg;
+    return st->count >= ST_BLOCK_MAX_POINTS / 2;
+}
+
+static int copy_block(void *arg, enum st_field_type type, const struct st_scan_block *b)
+{
+    struct seg_build *sb = arg;
+    int rv = sb_flush_block(sb); /* what came before it, in time order */
+    if (rv != ST_OK)
+        return rv;
+    if (st_buf_reserve(&sb->raw, b->entry->size) != ST_OK)
+        return ST_ENOMEM;
+    struct st_block_ref ref = {b->entry, sb->raw.p};
+    rv = st_segment_read_blocks(b->seg, sb->io, &ref, 1, sb->err, sb->errlen);
+    if (rv == ST_OK)
+        rv = st_segment_writer_add(sb->w, sb->series, sb->field, type, &b->entry->stats, sb->raw.p,
+                                   b->entry->size, sb->err, sb->errlen);
+    sb->values += b->entry->stats.count;
+    sb->copied++;
+    return rv;
 }
 
 /* Compaction: the merged runs of a key, re-blocked. */
@@ -426,17 +457,20 @@ static int compact(st_shard *s, size_t n)
     struct seg_build *sb = calloc(1, sizeof(*sb));
     int rv = sb ? st_shard_reader_open(&rd) : ST_ENOMEM;
     if (rv == ST_OK)
+        rv = st_segment_io_open(8, &sb->io);
+    if (rv == ST_OK)
         rv = st_segment_writer_open(path, &w, err, sizeof(err));
     if (rv != ST_OK)
         goto out;
     st_buf_init(&sb->block);
     st_buf_init(&sb->sarena);
+    st_buf_init(&sb->raw);
     sb->w = w;
     sb->err = err;
     sb->errlen = sizeof(err);
     /* One key at a time through the merging scanner: newer segments win at
      * equal times. */
-    struct st_shard_scan_cb scb = {.values = write_run, .arg = sb};
+    struct st_shard_scan_cb scb = {copy_ok, copy_block, write_run, sb};
     for (size_t i = 0; i < u && rv == ST_OK; i++) {
         const struct st_segment_key *sk = NULL;
         for (size_t j = n; j-- > 0 && sk == NULL;)
@@ -452,6 +486,9 @@ static int compact(st_shard *s, size_t n)
     }
     st_buf_fini(&sb->block);
     st_buf_fini(&sb->sarena);
+    st_buf_fini(&sb->raw);
+    st_segment_io_close(sb->io);
+    sb->io = NULL;
     if (rv == ST_OK)
         rv = st_segment_writer_finish(w, err, sizeof(err));
     else
@@ -491,6 +528,8 @@ out:
         snprintf(s->bg_error, sizeof(s->bg_error), "compaction: %s",
                  err[0] ? err : st_strerror(rv));
     st_shard_reader_close(rd);
+    if (sb)
+        st_segment_io_close(sb->io);
     free(sb);
     free(keys);
     return rv;

@@ -50,17 +50,17 @@ struct seen {
     uint64_t bad; /* values out of order or unlike the model */
 };
 
-static bool always(void *arg, int64_t a, int64_t b)
+static bool always(void *arg, const struct st_block_stats *st)
 {
     (void)arg;
-    (void)a;
-    (void)b;
+    (void)st;
     return true;
 }
 
-static int on_stats(void *arg, enum st_field_type type, const struct st_block_stats *st)
+static int on_stats(void *arg, enum st_field_type type, const struct st_scan_block *b)
 {
     struct seen *s = arg;
+    const struct st_block_stats *st = &b->entry->stats;
     if (type != ST_FIELD_INTEGER || st->min_time <= s->last_t)
         s->bad++;
     s->last_t = st->max_time;
