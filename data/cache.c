@@ -42,8 +42,9 @@ struct st_cache {
     uint32_t *table; /* entry index + 1, 0 = empty; size is a power of two */
     size_t table_size;
     struct chunk *chunks;
-    size_t bytes;  /* memory held */
-    size_t values; /* values put */
+    size_t bytes;         /* memory held */
+    size_t values;        /* values put */
+    int64_t min_t, max_t; /* of every value put (deletes do not shrink them) */
 };
 
 int st_cache_open(st_cache **out)
@@ -217,13 +218,25 @@ int st_cache_put(st_cache *c, uint32_t series, struct st_slice field, enum st_fi
     e->t[e->n] = t;
     e->v[e->n] = val;
     e->n++;
-    c->values++;
+    if (c->values++ == 0 || t < c->min_t)
+        c->min_t = t;
+    if (c->values == 1 || t > c->max_t)
+        c->max_t = t;
     return ST_OK;
 }
 
 size_t st_cache_bytes(const st_cache *c)
 {
     return c->bytes;
+}
+
+bool st_cache_time_bounds(const st_cache *c, int64_t *min, int64_t *max)
+{
+    if (c->values == 0)
+        return false;
+    *min = c->min_t;
+    *max = c->max_t;
+    return true;
 }
 
 size_t st_cache_values(const st_cache *c)

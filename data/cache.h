@@ -39,6 +39,8 @@ size_t st_cache_bytes(const st_cache *c);
 
 /* Number of values put, and of (series, field) entries. */
 size_t st_cache_values(const st_cache *c);
+/* The smallest and largest time put (false when nothing was). */
+bool st_cache_time_bounds(const st_cache *c, int64_t *min, int64_t *max);
 size_t st_cache_entries(const st_cache *c);
 
 /* A sorted, deduplicated view of one entry: times ascending, one value per

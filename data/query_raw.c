@@ -4,8 +4,9 @@
  * are the union of its fields' times. The rows of all series are then
  * ordered by time (ties: series key order), cut to [offset, offset + limit)
  * and the page, and packed as times + typed columns with a presence bitmap.
- * Ascending, a series needs no more than the first offset + limit (or page)
- * values of each field, so its scans stop there; descending reads all. */
+ * A series needs no more than the first (ascending) or last (descending)
+ * offset + limit (or page) values of each field, so its scans stop there;
+ * descending scans probe backwards from the newest data (scan_field). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -290,6 +291,47 @@ static int pack_rows(struct raw_group *g, const struct rref *refs, size_t n,
     return rv;
 }
 
+/* Reads field @f of item @it into g->cur: all of [tmin, tmax] (ascending,
+ * stopping at @want values), or for a descending read the last @want values
+ * found by probing ever wider spans back from the newest data (about 1/256
+ * of the shard's time span first, then 4 times wider), so that "ORDER BY
+ * time DESC LIMIT n" does not read the whole shard. */
+static int scan_field(struct q_plan *p, struct raw_group *g, st_shard *sh, const struct q_item *it,
+                      size_t f, uint64_t want)
+{
+    struct st_shard_scan_cb cb = {NULL, NULL, on_values, g};
+    struct st_slice name = it->fields[f].name;
+    enum st_field_type type = it->fields[f].type;
+    int64_t lo = p->tmin, hi = p->tmax, a, b;
+    if (!p->q->descending || want == 0 || !st_shard_time_bounds(sh, &a, &b)) {
+        g->cap_values = p->q->descending ? 0 : want;
+        return st_shard_scan(sh, p->rd, it->series, name, type, lo, hi, &cb);
+    }
+    lo = a > lo ? a : lo;
+    hi = b < hi ? b : hi;
+    if (lo > hi)
+        return ST_OK;
+    g->cap_values = 0;
+    uint64_t span = (uint64_t)hi - (uint64_t)lo, d = span / 256 + 1;
+    struct rcol *c = g->cur;
+    for (;;) {
+        int64_t start = d >= span ? lo : (int64_t)((uint64_t)hi - d);
+        c->n = 0;
+        int rv = st_shard_scan(sh, p->rd, it->series, name, type, start, hi, &cb);
+        if (rv != ST_OK)
+            return rv;
+        if (c->n >= want || start == lo)
+            break;
+        d = d > span / 4 ? span : d * 4;
+    }
+    if (c->n > want) { /* keep the newest */
+        memmove(c->t, c->t + (c->n - want), want * sizeof(*c->t));
+        memmove(c->v, c->v + (c->n - want), want * sizeof(*c->v));
+        c->n = want;
+    }
+    return ST_OK;
+}
+
 int q_group_raw(struct q_plan *p, size_t first, size_t n, Strata__SeriesResult *sr, uint64_t skip,
                 uint64_t budget, uint64_t *used, bool *more)
 {
@@ -305,13 +347,11 @@ int q_group_raw(struct q_plan *p, size_t first, size_t n, Strata__SeriesResult *
     uint64_t want = q->offset + skip + budget + 1;
     if (q->limit && q->offset + q->limit < want)
         want = q->offset + q->limit;
-    g.cap_values = q->descending ? 0 : want;
     g.series = calloc(n, sizeof(*g.series));
     if (g.series == NULL) {
         rv = ST_ENOMEM;
         goto out;
     }
-    struct st_shard_scan_cb cb = {NULL, NULL, on_values, &g};
     for (size_t i = first; i < first + n && rv == ST_OK; i++) {
         const struct q_item *it = &p->items[i];
         struct rseries *s = &g.series[g.nseries++];
@@ -329,8 +369,7 @@ int q_group_raw(struct q_plan *p, size_t first, size_t n, Strata__SeriesResult *
                 continue;
             g.cur = &s->cols[s->ncols++];
             g.cur->col = (size_t)c;
-            rv = st_shard_scan(sh, p->rd, it->series, it->fields[f].name, it->fields[f].type,
-                               p->tmin, p->tmax, &cb);
+            rv = scan_field(p, &g, sh, it, f, want);
             if (rv == ST_ECANCELED)
                 rv = ST_OK;
             else if (rv != ST_OK && rv != ST_ENOMEM && st_shard_reader_error(p->rd)[0])

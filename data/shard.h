@@ -140,6 +140,11 @@ int st_shard_scan(st_shard *s, st_shard_reader *rd, uint32_t series, struct st_s
                   enum st_field_type type, int64_t tmin, int64_t tmax,
                   const struct st_shard_scan_cb *cb);
 
+/* The smallest and largest time the shard may hold (segments and caches;
+ * deleted data may widen it). False when it holds nothing. Under
+ * st_shard_read_lock(). */
+bool st_shard_time_bounds(st_shard *s, int64_t *min, int64_t *max);
+
 /* The shard's index, for the executor's series and schema lookups (see the
  * locking rules in index.h). Valid while the shard is open. */
 struct st_index *st_shard_index(st_shard *s);

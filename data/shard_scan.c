@@ -485,6 +485,31 @@ static int open_sources(st_shard *s, const struct seg *segs, size_t nsegs, int w
     return ST_OK;
 }
 
+bool st_shard_time_bounds(st_shard *s, int64_t *min, int64_t *max)
+{
+    bool any = false;
+    int64_t lo = INT64_MAX, hi = INT64_MIN, a, b;
+    for (size_t i = 0; i < s->nsegs; i++) {
+        struct st_segment_info info;
+        st_segment_info(s->segs[i].r, &info);
+        if (info.nblocks == 0)
+            continue;
+        lo = info.min_time < lo ? info.min_time : lo;
+        hi = info.max_time > hi ? info.max_time : hi;
+        any = true;
+    }
+    st_cache *mem[2] = {s->flushing, s->cache};
+    for (int c = 0; c < 2; c++)
+        if (mem[c] && st_cache_time_bounds(mem[c], &a, &b)) {
+            lo = a < lo ? a : lo;
+            hi = b > hi ? b : hi;
+            any = true;
+        }
+    *min = lo;
+    *max = hi;
+    return any;
+}
+
 int st_shard_scan(st_shard *s, st_shard_reader *rd, uint32_t series, struct st_slice field,
                   enum st_field_type type, int64_t tmin, int64_t tmax,
                   const struct st_shard_scan_cb *cb)

@@ -481,6 +481,51 @@ START_TEST(test_query_stddev_and_no_window)
 }
 END_TEST
 
+/* ORDER BY time DESC LIMIT n reads the newest blocks only, and gets the
+ * same rows as reading everything. */
+START_TEST(test_query_desc_limit_reads_the_end)
+{
+    srand(80);
+    write_model(1);
+    Strata__Query q;
+    base_query(&q, "m");
+    q.shard_ids = shards12;
+    q.n_shard_ids = 2;
+    char *gb[] = {"host"};
+    q.group_by_tags = gb;
+    q.n_group_by_tags = 1;
+    q.descending = true;
+    q.limit = 7;
+    q.offset = 2;
+    Strata__DataResponse *r = run(&q);
+    Strata__QueryResponse *qr = ok(r);
+    ck_assert_uint_eq(qr->n_series, NHOST);
+    for (int h = 0; h < NHOST; h++) {
+        const Strata__SeriesResult *sr = qr->series[h];
+        ck_assert_uint_eq(sr->n_times, 7);
+        for (int k = 0; k < 7; k++) {
+            int i = NPTS - 1 - 2 - k;
+            ck_assert_int_eq(sr->times[k], T0 + i * 1000000LL);
+            const Strata__Column *col = sr->columns[0]; /* f */
+            ck_assert_str_eq(col->name, "f");
+            ck_assert_double_eq(col->float_values[k], fv[h][i]);
+        }
+    }
+    /* 3 hosts x 2 fields x 2 shards: a block or two each, not all ~5 per field */
+    ck_assert_uint_le(qr->stats->blocks_decoded, 3 * 2 * 2 * 2);
+    strata__data_response__free_unpacked(r, NULL);
+    /* a range that ends before the newest data */
+    q.max_ns = T0 + 100 * 1000000LL;
+    q.offset = 0;
+    q.limit = 3;
+    r = run(&q);
+    qr = ok(r);
+    ck_assert_int_eq(qr->series[0]->times[0], T0 + 100 * 1000000LL);
+    ck_assert_int_eq(qr->series[0]->times[2], T0 + 98 * 1000000LL);
+    strata__data_response__free_unpacked(r, NULL);
+}
+END_TEST
+
 /* ---- paging ---------------------------------------------------------------- */
 
 START_TEST(test_query_paging_concatenates)
@@ -560,6 +605,7 @@ int main(void)
     tcase_add_test(tc, test_query_aggregates_match_model);
     tcase_add_test(tc, test_query_stddev_and_no_window);
     tcase_add_test(tc, test_query_paging_concatenates);
+    tcase_add_test(tc, test_query_desc_limit_reads_the_end);
     suite_add_tcase(s, tc);
     return t_run_suite(s);
 }
