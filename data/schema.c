@@ -65,6 +65,9 @@ struct listing {
     size_t nkeys, keys_cap;
     struct st_slice key;      /* TAG_VALUES: the key being listed */
     struct st_index_key pkey; /* a parsed series key */
+    const uint32_t *dropped;  /* the shard's dropped series (st_shard_dropped) */
+    size_t ndropped;
+    bool filtered; /* a condition or dropped series: list from L->ids */
 };
 
 static const struct st_slice empty = {"", 0};
@@ -206,7 +209,7 @@ static int add_field(void *arg, struct st_slice name, enum st_field_type type)
 static int add_value(void *arg, struct st_slice value, const uint32_t *ids, size_t n)
 {
     struct listing *L = arg;
-    if (L->pred && st_index_intersect(ids, n, L->ids, L->nids, L->scratch) == 0)
+    if (L->filtered && st_index_intersect(ids, n, L->ids, L->nids, L->scratch) == 0)
         return ST_OK;
     return add(L, L->key, value, 0);
 }
@@ -270,7 +273,7 @@ static int tag_values(struct listing *L)
         rv = st_index_tag_keys(L->idx, L->m, push_key_matching, L);
     if (rv != ST_OK || L->nkeys == 0)
         return rv;
-    if (L->pred && (L->scratch = malloc(L->nids * sizeof(*L->scratch))) == NULL)
+    if (L->filtered && (L->scratch = malloc((L->nids + 1) * sizeof(*L->scratch))) == NULL)
         return ST_ENOMEM;
     for (size_t i = 0; i < L->nkeys && rv == ST_OK; i++) {
         L->key = L->keys[i];
@@ -281,6 +284,30 @@ static int tag_values(struct listing *L)
     return rv;
 }
 
+/* The series of measurement @name to list, into L->ids (*@owned when
+ * malloc'ed): those matching the condition, less the dropped ones. */
+static int measurement_ids(struct listing *L, struct st_slice name, uint32_t **owned)
+{
+    int rv;
+    if (L->pred) {
+        if ((rv = st_pred_eval(L->pred, L->idx, name, owned, &L->nids)) != ST_OK)
+            return rv;
+        L->ids = *owned;
+    } else {
+        st_index_measurement_series(L->idx, name, &L->ids, &L->nids);
+    }
+    if (L->ndropped && L->nids) {
+        uint32_t *live = malloc(L->nids * sizeof(*live));
+        if (live == NULL)
+            return ST_ENOMEM;
+        L->nids = st_index_difference(L->ids, L->nids, L->dropped, L->ndropped, live);
+        free(*owned);
+        *owned = live;
+        L->ids = live;
+    }
+    return ST_OK;
+}
+
 static int on_measurement(void *arg, struct st_slice name)
 {
     struct listing *L = arg;
@@ -288,13 +315,8 @@ static int on_measurement(void *arg, struct st_slice name)
     int rv;
     L->ids = NULL;
     L->nids = 0;
-    if (L->pred) {
-        if ((rv = st_pred_eval(L->pred, L->idx, name, &ids, &L->nids)) != ST_OK)
-            return rv;
-        L->ids = ids;
-        if (L->nids == 0)
-            goto out;
-    }
+    if ((rv = measurement_ids(L, name, &ids)) != ST_OK || L->nids == 0)
+        goto out;
     /* name is lent by the index; entries keep the copy. */
     if ((rv = copy(L, name, &L->m)) != ST_OK)
         goto out;
@@ -303,7 +325,7 @@ static int on_measurement(void *arg, struct st_slice name)
         rv = add(L, empty, empty, 0);
         break;
     case STRATA__SCHEMA_KIND__TAG_KEYS:
-        rv = L->pred ? tag_keys_of_series(L) : st_index_tag_keys(L->idx, name, add_key, L);
+        rv = L->filtered ? tag_keys_of_series(L) : st_index_tag_keys(L->idx, name, add_key, L);
         break;
     case STRATA__SCHEMA_KIND__TAG_VALUES:
         rv = tag_values(L);
@@ -312,8 +334,6 @@ static int on_measurement(void *arg, struct st_slice name)
         rv = st_index_fields(L->idx, name, add_field, L);
         break;
     default: /* SERIES, checked by the caller */
-        if (L->pred == NULL)
-            st_index_measurement_series(L->idx, name, &L->ids, &L->nids);
         for (size_t i = 0; i < L->nids && rv == ST_OK; i++)
             rv = add(L, empty, st_index_series_key(L->idx, L->ids[i]), 0);
         break;
@@ -361,10 +381,19 @@ static Strata__ErrorCode code_of(int rv)
 /* Reads shard @s's index into @L. */
 static int list_shard(struct listing *L, st_shard *s, const struct st_slice *name, const st_re *mre)
 {
+    uint32_t *dropped;
+    int rv = st_shard_dropped(s, &dropped, &L->ndropped);
+    if (rv != ST_OK)
+        return rv;
+    L->dropped = dropped;
+    L->filtered = L->pred != NULL || L->ndropped > 0;
     L->idx = st_shard_index(s);
     st_index_read_begin(L->idx);
-    int rv = st_pred_measurements(L->idx, name, mre, on_measurement, L);
+    rv = st_pred_measurements(L->idx, name, mre, on_measurement, L);
     st_index_read_end(L->idx);
+    free(dropped);
+    L->dropped = NULL;
+    L->ndropped = 0;
     return rv;
 }
 

@@ -157,6 +157,12 @@ struct st_index *st_shard_index(st_shard *s);
 int st_shard_delete(st_shard *s, const uint32_t *ids, size_t n, int64_t tmin, int64_t tmax,
                     char *err, size_t errlen);
 
+/* The series that DROP SERIES removed (a delete over all time) and that
+ * hold no value written since: sorted, malloc'ed into *@ids (caller
+ * frees). Schema listings leave them out, as InfluxDB removes them from
+ * its index; they stay in this shard's index, ready to be written again. */
+int st_shard_dropped(st_shard *s, uint32_t **ids, size_t *n);
+
 /* Writes the cache into a segment file now (normally the background
  * flusher does it past cache_max_bytes). ST_OK also when there is nothing. */
 int st_shard_flush(st_shard *s);

@@ -290,3 +290,101 @@ int st_shard_replay_delete(st_shard *s, const uint8_t *p, size_t len)
     free(ids);
     return rv;
 }
+
+/* ---- Dropped series ------------------------------------------------------ */
+
+static int stop_at_first(void *arg, const struct st_scan_run *run)
+{
+    (void)run;
+    *(bool *)arg = true;
+    return ST_ECANCELED;
+}
+
+struct field_names {
+    struct st_slice *names;
+    enum st_field_type *types;
+    size_t n, cap;
+    struct st_buf text;
+};
+
+static int collect_field(void *arg, struct st_slice name, enum st_field_type type)
+{
+    struct field_names *f = arg;
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 16;
+        struct st_slice *p = realloc(f->names, cap * sizeof(*p));
+        if (p == NULL)
+            return ST_ENOMEM;
+        f->names = p;
+        enum st_field_type *t = realloc(f->types, cap * sizeof(*t));
+        if (t == NULL)
+            return ST_ENOMEM;
+        f->types = t;
+        f->cap = cap;
+    }
+    f->names[f->n] = (struct st_slice){(const char *)(uintptr_t)f->text.len, name.len};
+    f->types[f->n++] = type;
+    return st_buf_append(&f->text, name.p, name.len);
+}
+
+/* Whether series @id has any value left (under mu). */
+static int series_has_data(st_shard *s, st_shard_reader *rd, uint32_t id, bool *any)
+{
+    struct field_names f = {0};
+    struct st_index_key k;
+    st_buf_init(&f.text);
+    st_index_key_init(&k);
+    *any = false;
+    st_index_read_begin(s->idx);
+    struct st_slice key = st_index_series_key(s->idx, id);
+    int rv = key.p ? st_index_key_parse(&k, key.p, key.len) : ST_ENOTFOUND;
+    if (rv == ST_OK)
+        rv = st_index_fields(s->idx, k.measurement, collect_field, &f);
+    st_index_read_end(s->idx);
+    struct st_shard_scan_cb cb = {.values = stop_at_first, .arg = any};
+    for (size_t i = 0; i < f.n && rv == ST_OK && !*any; i++) {
+        struct st_slice name = {f.text.p + (uintptr_t)f.names[i].p, f.names[i].len};
+        rv = st_shard_scan(s, rd, id, name, f.types[i], INT64_MIN, INT64_MAX, &cb);
+        if (rv == ST_ECANCELED)
+            rv = ST_OK;
+    }
+    free(f.names);
+    free(f.types);
+    st_buf_fini(&f.text);
+    st_index_key_fini(&k);
+    return rv == ST_ENOTFOUND ? ST_OK : rv;
+}
+
+int st_shard_dropped(st_shard *s, uint32_t **ids, size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    st_shard_reader *rd = NULL;
+    int rv = ST_OK;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->ntombs && rv == ST_OK; i++) {
+        const struct tomb *t = &s->tombs[i];
+        if (t->tmin != INT64_MIN || t->tmax != INT64_MAX || (*n && (*ids)[*n - 1] == t->series))
+            continue;
+        if (rd == NULL && (rv = st_shard_reader_open(&rd)) != ST_OK)
+            break;
+        bool any;
+        if ((rv = series_has_data(s, rd, t->series, &any)) != ST_OK || any)
+            continue;
+        uint32_t *p = realloc(*ids, (*n + 1) * sizeof(*p));
+        if (p == NULL) {
+            rv = ST_ENOMEM;
+            break;
+        }
+        *ids = p;
+        (*ids)[(*n)++] = t->series; /* tombs are sorted by series */
+    }
+    pthread_mutex_unlock(&s->mu);
+    st_shard_reader_close(rd);
+    if (rv != ST_OK) {
+        free(*ids);
+        *ids = NULL;
+        *n = 0;
+    }
+    return rv;
+}

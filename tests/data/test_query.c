@@ -9,6 +9,7 @@
 
 #include "data.pb-c.h"
 #include "delete.h"
+#include "schema.h"
 #include "err.h"
 #include "service.h"
 #include "store.h"
@@ -242,6 +243,33 @@ START_TEST(test_query_measurement_regex_and_errors)
 }
 END_TEST
 
+/* SHOW SERIES FROM cpu on shard 1: the number of series listed, and
+ * whether one of them has host=@host. */
+static size_t show_series(const char *host, bool *found)
+{
+    Strata__SchemaQuery sq = STRATA__SCHEMA_QUERY__INIT;
+    sq.shard_ids = shard1;
+    sq.n_shard_ids = 1;
+    sq.kind = STRATA__SCHEMA_KIND__SERIES;
+    sq.source_case = STRATA__SCHEMA_QUERY__SOURCE_MEASUREMENT;
+    sq.measurement = "cpu";
+    struct st_buf out;
+    st_buf_init(&out);
+    ck_assert_int_eq(st_data_schema(st, &sq, &out), ST_OK);
+    Strata__DataResponse *r = strata__data_response__unpack(NULL, out.len, (uint8_t *)out.p);
+    ck_assert_ptr_null(r->error);
+    size_t n = r->schema_query->n_entries;
+    char want[32];
+    snprintf(want, sizeof(want), "host=%s", host);
+    *found = false;
+    for (size_t i = 0; i < n; i++)
+        if (strstr(r->schema_query->entries[i]->value, want))
+            *found = true;
+    strata__data_response__free_unpacked(r, NULL);
+    st_buf_fini(&out);
+    return n;
+}
+
 START_TEST(test_query_delete_series_and_range)
 {
     write_hosts();
@@ -261,6 +289,9 @@ START_TEST(test_query_delete_series_and_range)
     ck_assert_ptr_null(r->error);
     ck_assert_uint_eq(r->delete_series->series_deleted, 1);
     strata__data_response__free_unpacked(r, NULL);
+    bool found;
+    ck_assert_uint_eq(show_series("b", &found), 3); /* SHOW SERIES forgets it */
+    ck_assert(!found);
     /* DELETE FROM cpu WHERE host = 'a' AND time >= 30 AND time <= 45 */
     Strata__DeleteRange dr = STRATA__DELETE_RANGE__INIT;
     dr.shard_ids = shard1;
@@ -290,8 +321,10 @@ START_TEST(test_query_delete_series_and_range)
     ck_assert_double_eq(qr->series[0]->columns[0]->float_values[0], 1);
     ck_assert_int_eq(qr->series[0]->times[2], 30);
     strata__data_response__free_unpacked(r, NULL);
-    /* writes after the delete are kept */
+    /* writes after the delete are kept, and the series is back */
     write_lp(1, "cpu,host=b,dc=x v=9 50\n");
+    ck_assert_uint_eq(show_series("b", &found), 4);
+    ck_assert(found);
     flush_compact(1, 1);
     r = run(&q);
     qr = ok(r);
