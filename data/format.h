@@ -206,9 +206,9 @@ static inline double st_get_f64(struct st_cur *c)
 
 #define ST_SEG_MAGIC "STSEG" /* at the start of the header and in the footer */
 #define ST_SEG_MAGIC_LEN 5
+/* Version 1 (fixed 96-byte index entries) was never released: not read. */
 #define ST_SEG_VERSION 2     /* written and read */
-#define ST_SEG_VERSION_MIN 2 /* oldest read: version 1 (fixed 96-byte entries) was never released \
-                              */
+#define ST_SEG_VERSION_MIN 2 /* the oldest version read */
 
 /* Header, at offset 0. */
 enum {
