@@ -45,9 +45,25 @@ typedef struct st_rpc_client st_rpc_client;
 int st_rpc_client_open(const char *url, st_rpc_client **out);
 void st_rpc_client_close(st_rpc_client *c);
 
-/* Sends @len bytes of @req (borrowed) and waits up to @timeout_ms for the
- * answer, which replaces the content of @resp. ST_OK, ST_ETIMEDOUT,
- * ST_EUNAVAIL (no connection), ST_ENOMEM or ST_EPROTO. */
+/* Ends the calls in progress on other threads at once and refuses later
+ * ones (both return ST_ECANCELED), without freeing @c: for an owner that
+ * must interrupt its own threads before st_rpc_client_close(), which is
+ * still needed. Thread-safe; twice is fine. */
+void st_rpc_client_shutdown(st_rpc_client *c);
+
+/* Sends @len bytes of @req (borrowed) and waits up to @timeout_ms in all for
+ * the answer, which replaces the content of @resp. ST_OK; ST_EUNAVAIL: no
+ * connection took the request within the deadline (it was not sent), or the
+ * connection broke while waiting for the answer (it may have been
+ * processed); ST_ETIMEDOUT: sent, no answer in time (outcome unknown);
+ * ST_ECANCELED (st_rpc_client_shutdown()), ST_ENOMEM or ST_EPROTO. */
 int st_rpc_call(st_rpc_client *c, const void *req, size_t len, int timeout_ms, struct st_buf *resp);
+
+/* st_rpc_call() that fails fast: ST_EUNAVAIL as soon as no connection has
+ * taken the request within @connect_ms (<= @timeout_ms), for a caller with
+ * other servers to try (a dead server's connection is gone, while a live
+ * one answers within @timeout_ms). */
+int st_rpc_call_fast(st_rpc_client *c, const void *req, size_t len, int connect_ms, int timeout_ms,
+                     struct st_buf *resp);
 
 #endif

@@ -199,6 +199,31 @@ size_t st_store_count(st_store *st)
     return n;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int st_store_ids(st_store *st, uint64_t **ids, size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    pthread_mutex_lock(&st->mu);
+    uint64_t *v = st->n ? malloc(st->n * sizeof(*v)) : NULL;
+    if (st->n && v == NULL) {
+        pthread_mutex_unlock(&st->mu);
+        return ST_ENOMEM;
+    }
+    for (size_t i = 0; i < st->n; i++)
+        v[i] = st->slots[i].id;
+    *n = st->n;
+    pthread_mutex_unlock(&st->mu);
+    qsort(v, *n, sizeof(*v), cmp_u64);
+    *ids = v;
+    return ST_OK;
+}
+
 int st_store_flush_all(st_store *st)
 {
     int first = ST_OK;

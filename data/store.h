@@ -34,4 +34,8 @@ int st_store_flush_all(st_store *st);
 /* Number of open shards. */
 size_t st_store_count(st_store *st);
 
+/* The ids of the open shards, ascending, in *@ids (malloc'ed, caller frees;
+ * NULL when *@n is 0). ST_OK or ST_ENOMEM. */
+int st_store_ids(st_store *st, uint64_t **ids, size_t *n);
+
 #endif

@@ -44,7 +44,9 @@ struct st_mcli_opts {
     unsigned watch_ms;        /* long-poll length asked of the server; 0: 10000 */
     /* Called on the watch thread after each new catalogue is installed (may
      * be NULL). @cat is valid during the call only. Must not call
-     * st_mcli_close(). */
+     * st_mcli_close(). st_mcli_wait() and the read-your-writes wait of
+     * commands return only after on_change has returned for the catalogue
+     * they wait for, so on_change must not wait for them either. */
     void (*on_change)(void *arg, const struct st_mcat *cat);
     void *arg;
 };

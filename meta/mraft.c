@@ -56,8 +56,15 @@ static int fsm_apply(struct raft_fsm *rfsm, const struct raft_buffer *buf, void 
     /* raft 0.15 applies last_applied+1 and advances last_applied after. */
     raft_index index = raft_last_applied(&r->raft) + 1;
     void *res = NULL;
-    int rv =
-        r->fsm.apply(r->fsm.arg, index, entry_term(&r->raft, index), buf->base, buf->len, &res);
+    /* Strip st_mraft_apply()'s padding (mraft_int.h); an entry without
+     * valid padding is not ours and goes to the FSM as it is. */
+    size_t len = buf->len;
+    if (len >= MRAFT_PAD && len % MRAFT_PAD == 0) {
+        unsigned pad = ((const unsigned char *)buf->base)[len - 1];
+        if (pad >= 1 && pad <= MRAFT_PAD)
+            len -= pad;
+    }
+    int rv = r->fsm.apply(r->fsm.arg, index, entry_term(&r->raft, index), buf->base, len, &res);
     *result = NULL;
     if (rv != 0) {
         if (res != NULL && r->fsm.free_result != NULL)

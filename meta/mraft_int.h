@@ -10,6 +10,18 @@
 
 #include "mraft.h"
 
+/* raft_uv 0.15 assumes that the length of every entry is a multiple of 8:
+ * it pads entries when it writes them (to disk and to the wire) but its
+ * readers skip padding only where a length is not a multiple of 8 and sum
+ * the unpadded lengths for a batch, so the second entry of a batch with an
+ * odd-sized first one is read from the wrong offset (found by strata-meta's
+ * end-to-end tests: a follower catching up applied garbage, a restarted
+ * server failed to load a closed segment). dqlite pads its commands for
+ * the same reason. st_mraft_apply() therefore appends 1 to MRAFT_PAD bytes,
+ * each holding their count (PKCS#7 style), and the FSM glue strips them
+ * again, so the application sees exactly the bytes it proposed. */
+#define MRAFT_PAD 8
+
 enum op_kind {
     OP_APPLY,   /* raft_apply of buf */
     OP_BARRIER, /* raft_barrier */

@@ -347,14 +347,17 @@ int st_mraft_apply(st_mraft *r, const void *buf, size_t len, unsigned timeout_ms
     deadline_after(&deadline, timeout_ms);
     if ((op = op_new(r, OP_APPLY)) == NULL)
         return ST_ENOMEM;
-    op->buf.len = len;
-    op->buf.base = raft_malloc(len ? len : 1);
+    /* Padded to a multiple of 8 (mraft_int.h: MRAFT_PAD). */
+    size_t pad = MRAFT_PAD - len % MRAFT_PAD;
+    op->buf.len = len + pad;
+    op->buf.base = raft_malloc(op->buf.len);
     if (op->buf.base == NULL) {
         free(op);
         return ST_ENOMEM;
     }
     if (len > 0)
         memcpy(op->buf.base, buf, len);
+    memset((char *)op->buf.base + len, (int)pad, pad);
 
     enter(r);
     rv = op_run(r, op, &deadline);

@@ -117,7 +117,7 @@ START_TEST(test_rpc_deadline)
 }
 END_TEST
 
-START_TEST(test_rpc_no_server_times_out)
+START_TEST(test_rpc_no_server_unavailable)
 {
     st_rpc_client *c;
     struct st_buf r;
@@ -128,10 +128,83 @@ START_TEST(test_rpc_no_server_times_out)
     st_rpc_server_close(srv);
     srv = NULL;
     ck_assert_int_eq(st_rpc_client_open(dead, &c), ST_OK);
-    int rv = st_rpc_call(c, "x", 1, 300, &r);
-    ck_assert(rv == ST_ETIMEDOUT || rv == ST_EUNAVAIL);
+    /* No connection ever took the request: it was not sent. The deadline
+     * covers the whole call, not each half. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(st_rpc_call(c, "x", 1, 300, &r), ST_EUNAVAIL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    ck_assert_int_lt(ms, 500);
     st_buf_fini(&r);
     st_rpc_client_close(c);
+}
+END_TEST
+
+START_TEST(test_rpc_call_fast)
+{
+    st_rpc_client *c;
+    struct st_buf r;
+    st_buf_init(&r);
+    ck_assert_int_eq(st_rpc_client_open(url, &c), ST_OK);
+    /* Connected: the connect bound does not cut a slow answer short. */
+    ck_assert_int_eq(st_rpc_call_fast(c, "sleep", 5, 100, 5000, &r), ST_OK);
+    ck_assert_str_eq(r.p, "peels");
+    st_rpc_client_close(c);
+    /* Nobody listens: ST_EUNAVAIL after the connect bound, not the deadline. */
+    char dead[64];
+    snprintf(dead, sizeof(dead), "tcp://127.0.0.1:%d", st_rpc_server_port(srv));
+    st_rpc_server_close(srv);
+    srv = NULL;
+    ck_assert_int_eq(st_rpc_client_open(dead, &c), ST_OK);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(st_rpc_call_fast(c, "x", 1, 200, 5000, &r), ST_EUNAVAIL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    ck_assert_int_lt(ms, 1000);
+    st_buf_fini(&r);
+    st_rpc_client_close(c);
+}
+END_TEST
+
+struct sleeper {
+    st_rpc_client *c;
+    int rv;
+};
+
+static void *call_sleep(void *p)
+{
+    struct sleeper *k = p;
+    struct st_buf r;
+    st_buf_init(&r);
+    k->rv = st_rpc_call(k->c, "sleep", 5, 10000, &r);
+    st_buf_fini(&r);
+    return NULL;
+}
+
+START_TEST(test_rpc_shutdown_interrupts_calls)
+{
+    struct sleeper k = {.rv = -1};
+    ck_assert_int_eq(st_rpc_client_open(url, &k.c), ST_OK);
+    pthread_t th;
+    struct timespec t0, t1, pause = {0, 200000000};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pthread_create(&th, NULL, call_sleep, &k);
+    nanosleep(&pause, NULL);
+    st_rpc_client_shutdown(k.c);
+    pthread_join(th, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    ck_assert_int_eq(k.rv, ST_ECANCELED);
+    ck_assert_int_lt(ms, 1000); /* the handler sleeps 1.5 s */
+    /* Later calls fail at once; shutting down twice is fine. */
+    struct st_buf r;
+    st_buf_init(&r);
+    ck_assert_int_eq(st_rpc_call(k.c, "ab", 2, 5000, &r), ST_ECANCELED);
+    st_rpc_client_shutdown(k.c);
+    st_buf_fini(&r);
+    st_rpc_client_close(k.c);
 }
 END_TEST
 
@@ -144,7 +217,9 @@ int main(void)
     tcase_add_test(tc, test_rpc_call_roundtrip);
     tcase_add_test(tc, test_rpc_concurrent_callers_share_a_client);
     tcase_add_test(tc, test_rpc_deadline);
-    tcase_add_test(tc, test_rpc_no_server_times_out);
+    tcase_add_test(tc, test_rpc_no_server_unavailable);
+    tcase_add_test(tc, test_rpc_call_fast);
+    tcase_add_test(tc, test_rpc_shutdown_interrupts_calls);
     suite_add_tcase(s, tc);
     return t_run_suite(s);
 }
