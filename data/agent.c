@@ -32,8 +32,8 @@ struct st_agent {
     pthread_mutex_t mu;
     pthread_cond_t wake;
     bool stopping;
-    uint64_t node_id;    /* under mu: 0 until registered */
-    uint64_t known_id;   /* from node.id at start (0: new node) */
+    uint64_t node_id;  /* under mu: 0 until registered */
+    uint64_t known_id; /* from node.id at start (0: new node) */
     struct orphan *orphans;
     size_t norphans;
     int64_t last_error_log_ms;

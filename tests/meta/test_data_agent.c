@@ -285,9 +285,8 @@ START_TEST(drops_deleted_and_moved_shards)
     ck_assert_int_eq(st_mcli_locate(c.mc, "db", "", 1, now, &live, err, sizeof(err)), ST_OK);
     /* The old group is created before retention can see it: 3 h back, a
      * check every 300 ms deletes it soon after, so write right away. */
-    ck_assert_int_eq(st_mcli_locate(c.mc, "db", "", 1, now - 3 * ST_CAT_HOUR_NS, &old, err,
-                                    sizeof(err)),
-                     ST_OK);
+    ck_assert_int_eq(
+        st_mcli_locate(c.mc, "db", "", 1, now - 3 * ST_CAT_HOUR_NS, &old, err, sizeof(err)), ST_OK);
 
     const struct st_mcat *m = st_mcli_acquire(c.mc);
     const Strata__ShardGroup *gl = st_cat_group(m->cat, live.group_id);
