@@ -219,7 +219,8 @@ int st_store_ids(st_store *st, uint64_t **ids, size_t *n)
         v[i] = st->slots[i].id;
     *n = st->n;
     pthread_mutex_unlock(&st->mu);
-    qsort(v, *n, sizeof(*v), cmp_u64);
+    if (*n > 1)
+        qsort(v, *n, sizeof(*v), cmp_u64);
     *ids = v;
     return ST_OK;
 }

@@ -307,6 +307,9 @@ START_TEST(drops_deleted_and_moved_shards)
         if (!go->deleted)
             write_point(&c, old_owner[s], go, old_shard[s]);
     }
+    /* A shard meta has never heard of (written without meta) stays. */
+    uint64_t stranger = 1000000;
+    write_point(&c, 0, gl, stranger);
     st_mcli_release(c.mc, m);
 
     /* Retention deletes the old group; its owners drop its shards. */
@@ -314,9 +317,6 @@ START_TEST(drops_deleted_and_moved_shards)
         ck_assert_msg(wait_shard(&c, old_owner[s], old_shard[s], 0, 15000),
                       "shard %llu of the expired group is still on data-%d",
                       (unsigned long long)old_shard[s], old_owner[s] + 1);
-    /* A shard meta has never heard of (written without meta) stays. */
-    uint64_t stranger = 1000000;
-    write_point(&c, 0, gl, stranger);
 
     /* Move the first live shard to the other node: after the grace period
      * the old owner drops it; the other live shard stays where it is. */
