@@ -8,12 +8,14 @@
  * origin) to the Unix epoch. */
 #define GO_ZERO_TO_EPOCH_S 62135596800ULL
 
-size_t cat_db_pos(const Strata__Catalogue *cat, const char *name, bool *found)
+/* Binary search of @name in @items (sorted by name), where each item's name
+ * is the char * at @name_off; the insertion point when absent. */
+static size_t name_pos(void *const *items, size_t n, size_t name_off, const char *name, bool *found)
 {
-    size_t lo = 0, hi = cat->n_databases;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(cat->databases[mid]->name, name);
+        int c = strcmp(*(char *const *)((const char *)items[mid] + name_off), name);
         if (c == 0) {
             *found = true;
             return mid;
@@ -25,44 +27,24 @@ size_t cat_db_pos(const Strata__Catalogue *cat, const char *name, bool *found)
     }
     *found = false;
     return lo;
+}
+
+size_t cat_db_pos(const Strata__Catalogue *cat, const char *name, bool *found)
+{
+    return name_pos((void *const *)cat->databases, cat->n_databases,
+                    offsetof(Strata__Database, name), name, found);
 }
 
 size_t cat_rp_pos(const Strata__Database *db, const char *name, bool *found)
 {
-    size_t lo = 0, hi = db->n_retention_policies;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(db->retention_policies[mid]->name, name);
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = false;
-    return lo;
+    return name_pos((void *const *)db->retention_policies, db->n_retention_policies,
+                    offsetof(Strata__RetentionPolicy, name), name, found);
 }
 
 size_t cat_user_pos(const Strata__Catalogue *cat, const char *name, bool *found)
 {
-    size_t lo = 0, hi = cat->n_users;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(cat->users[mid]->name, name);
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = false;
-    return lo;
+    return name_pos((void *const *)cat->users, cat->n_users, offsetof(Strata__User, name), name,
+                    found);
 }
 
 /* Binary search of @id in an id-sorted array of messages whose first member
