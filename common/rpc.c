@@ -270,88 +270,161 @@ int st_rpc_call(st_rpc_client *c, const void *req, size_t len, int timeout_ms, s
     return st_rpc_call_fast(c, req, len, timeout_ms, timeout_ms, resp);
 }
 
-/* Starts a send (@send) or a receive of call @k and waits for it. The
- * check of `shut` and the start are one step under c->mu: either
- * st_rpc_client_shutdown() sees the operation and cancels it, or it never
- * starts. Returns the nng result. */
-static int step(st_rpc_client *c, struct call *k, bool send)
-{
-    pthread_mutex_lock(&c->mu);
-    bool shut = c->shut;
-    if (!shut) {
-        if (send)
-            nng_ctx_send(k->ctx, k->aio);
-        else
-            nng_ctx_recv(k->ctx, k->aio);
-    }
-    pthread_mutex_unlock(&c->mu);
-    if (shut)
-        return NNG_ECANCELED;
-    nng_aio_wait(k->aio);
-    return nng_aio_result(k->aio);
-}
-
 int st_rpc_call_fast(st_rpc_client *c, const void *req, size_t len, int connect_ms, int timeout_ms,
                      struct st_buf *resp)
 {
-    struct call k = {.aio = NULL};
+    st_rpc_pending *p;
+    int rv = st_rpc_start(c, req, len, connect_ms, timeout_ms, &p);
+    if (rv != ST_OK)
+        return rv;
+    return st_rpc_finish(p, resp);
+}
+
+/* A call in flight. Its aio's callback moves it from sending to receiving
+ * and finally marks it done; st_rpc_finish() waits for that. */
+struct st_rpc_pending {
+    st_rpc_client *c;
+    struct call k;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool sending;   /* the aio is sending (else receiving); callback only */
+    bool done;      /* under mu */
+    int rv;         /* nng result, under mu */
+    nng_msg *reply; /* the answer when rv == 0 */
+    int64_t start;  /* mono_ms() at start */
+    int timeout_ms;
+};
+
+static void pending_done(st_rpc_pending *p, int rv)
+{
+    pthread_mutex_lock(&p->mu);
+    p->rv = rv;
+    p->done = true;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* The aio callback (an nng thread). One deadline covers both halves. A send
+ * completes when req0 hands the request to a connection, so a send that
+ * times out was never sent: that is "no connection", not "no answer". */
+static void pending_cb(void *arg)
+{
+    st_rpc_pending *p = arg;
+    int rv = nng_aio_result(p->k.aio);
+    if (p->sending) {
+        if (rv != 0) {
+            nng_msg *msg = nng_aio_get_msg(p->k.aio);
+            if (msg != NULL)
+                nng_msg_free(msg); /* still ours: never sent */
+            pending_done(p, rv == NNG_ETIMEDOUT ? NNG_ECONNREFUSED : rv);
+            return;
+        }
+        p->sending = false;
+        nng_duration left = p->timeout_ms;
+        if (p->timeout_ms > 0) {
+            int64_t spent = mono_ms() - p->start;
+            left = spent < p->timeout_ms ? p->timeout_ms - (nng_duration)spent : 1;
+        }
+        nng_aio_set_timeout(p->k.aio, left);
+        /* The check of `shut` and the start are one step under c->mu:
+         * either st_rpc_client_shutdown() sees the receive and cancels it,
+         * or it never starts. */
+        pthread_mutex_lock(&p->c->mu);
+        bool shut = p->c->shut;
+        if (!shut)
+            nng_ctx_recv(p->k.ctx, p->k.aio);
+        pthread_mutex_unlock(&p->c->mu);
+        if (shut)
+            pending_done(p, NNG_ECANCELED);
+        return;
+    }
+    if (rv == 0)
+        p->reply = nng_aio_get_msg(p->k.aio);
+    pending_done(p, rv);
+}
+
+int st_rpc_start(st_rpc_client *c, const void *req, size_t len, int connect_ms, int timeout_ms,
+                 st_rpc_pending **out)
+{
+    st_rpc_pending *p = calloc(1, sizeof(*p));
     nng_msg *msg = NULL;
-    bool shut = false;
-    int rv = nng_ctx_open(&k.ctx, c->sock);
+    if (p == NULL)
+        return ST_ENOMEM;
+    p->c = c;
+    p->timeout_ms = timeout_ms;
+    p->sending = true;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    int rv = nng_ctx_open(&p->k.ctx, c->sock);
     if (rv != 0)
-        return from_nng(rv);
-    nng_ctx_set_ms(k.ctx, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-    if ((rv = nng_aio_alloc(&k.aio, NULL, NULL)) != 0)
-        goto out_ctx;
-    pthread_mutex_lock(&c->mu);
-    k.next = c->calls;
-    if (k.next != NULL)
-        k.next->prev = &k;
-    c->calls = &k;
-    pthread_mutex_unlock(&c->mu);
+        goto err_sync;
+    nng_ctx_set_ms(p->k.ctx, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+    if ((rv = nng_aio_alloc(&p->k.aio, pending_cb, p)) != 0)
+        goto err_ctx;
     if ((rv = nng_msg_alloc(&msg, 0)) != 0 || (rv = nng_msg_append(msg, req, len)) != 0)
-        goto out;
-    /* One deadline for both halves. A send completes when req0 hands the
-     * request to a connection, so a send that times out was never sent:
-     * that is "no connection", not "no answer". */
-    int64_t start = mono_ms();
-    nng_aio_set_timeout(k.aio, timeout_ms > 0 && connect_ms > 0 && connect_ms < timeout_ms
-                                   ? connect_ms
-                                   : timeout_ms);
-    nng_aio_set_msg(k.aio, msg);
-    if ((rv = step(c, &k, true)) != 0) {
-        if (rv == NNG_ETIMEDOUT)
-            rv = NNG_ECONNREFUSED; /* from_nng(): ST_EUNAVAIL */
-        goto out;                  /* msg still ours */
-    }
-    msg = NULL;
-    nng_duration left = timeout_ms;
-    if (timeout_ms > 0) {
-        int64_t spent = mono_ms() - start;
-        left = spent < timeout_ms ? timeout_ms - (nng_duration)spent : 1;
-    }
-    nng_aio_set_timeout(k.aio, left);
-    if ((rv = step(c, &k, false)) != 0)
-        goto out;
-    msg = nng_aio_get_msg(k.aio);
-    st_buf_reset(resp);
-    if (st_buf_append(resp, nng_msg_body(msg), nng_msg_len(msg)) != ST_OK)
-        rv = NNG_ENOMEM;
-out:
+        goto err_aio;
+    p->start = mono_ms();
+    nng_aio_set_timeout(p->k.aio, timeout_ms > 0 && connect_ms > 0 && connect_ms < timeout_ms
+                                      ? connect_ms
+                                      : timeout_ms);
+    nng_aio_set_msg(p->k.aio, msg);
     pthread_mutex_lock(&c->mu);
-    if (k.prev != NULL)
-        k.prev->next = k.next;
-    else
-        c->calls = k.next;
-    if (k.next != NULL)
-        k.next->prev = k.prev;
-    shut = c->shut;
+    if (c->shut) {
+        pthread_mutex_unlock(&c->mu);
+        rv = NNG_ECANCELED;
+        goto err_aio;
+    }
+    p->k.next = c->calls;
+    if (p->k.next != NULL)
+        p->k.next->prev = &p->k;
+    c->calls = &p->k;
+    nng_ctx_send(p->k.ctx, p->k.aio);
     pthread_mutex_unlock(&c->mu);
-    if (msg)
+    *out = p;
+    return ST_OK;
+
+err_aio:
+    if (msg != NULL)
         nng_msg_free(msg);
-    nng_aio_free(k.aio);
-out_ctx:
-    nng_ctx_close(k.ctx);
+    nng_aio_free(p->k.aio);
+err_ctx:
+    nng_ctx_close(p->k.ctx);
+err_sync:
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+    return rv == NNG_ECANCELED ? ST_ECANCELED : from_nng(rv);
+}
+
+int st_rpc_finish(st_rpc_pending *p, struct st_buf *resp)
+{
+    st_rpc_client *c = p->c;
+    pthread_mutex_lock(&p->mu);
+    while (!p->done)
+        pthread_cond_wait(&p->cv, &p->mu);
+    int rv = p->rv;
+    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_lock(&c->mu);
+    if (p->k.prev != NULL)
+        p->k.prev->next = p->k.next;
+    else
+        c->calls = p->k.next;
+    if (p->k.next != NULL)
+        p->k.next->prev = p->k.prev;
+    bool shut = c->shut;
+    pthread_mutex_unlock(&c->mu);
+    nng_aio_free(p->k.aio); /* waits for the callback to return */
+    nng_ctx_close(p->k.ctx);
+    if (rv == 0 && p->reply != NULL) {
+        st_buf_reset(resp);
+        if (st_buf_append(resp, nng_msg_body(p->reply), nng_msg_len(p->reply)) != ST_OK)
+            rv = NNG_ENOMEM;
+    }
+    if (p->reply != NULL)
+        nng_msg_free(p->reply);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
     /* A cancelled receive may also surface as a broken connection. */
     if (rv != 0 && shut)
         return ST_ECANCELED;

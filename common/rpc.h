@@ -66,4 +66,18 @@ int st_rpc_call(st_rpc_client *c, const void *req, size_t len, int timeout_ms, s
 int st_rpc_call_fast(st_rpc_client *c, const void *req, size_t len, int connect_ms, int timeout_ms,
                      struct st_buf *resp);
 
+/* A call started without waiting for it (st_rpc_start()). */
+typedef struct st_rpc_pending st_rpc_pending;
+
+/* Starts st_rpc_call_fast() of @req (copied) and returns at once: a caller
+ * can have calls to several servers in flight. ST_OK with *@out, which must
+ * be finished with st_rpc_finish(); otherwise nothing was started
+ * (ST_ECANCELED after shutdown, ST_ENOMEM). */
+int st_rpc_start(st_rpc_client *c, const void *req, size_t len, int connect_ms, int timeout_ms,
+                 st_rpc_pending **out);
+
+/* Waits for @p's end and frees it: the answer in @resp and the result of
+ * st_rpc_call_fast(). */
+int st_rpc_finish(st_rpc_pending *p, struct st_buf *resp);
+
 #endif

@@ -5,7 +5,7 @@
  *               [--heartbeat-timeout-ms 50] [--snapshot-threshold 1024]
  *               [--snapshot-trailing 128] [--apply-timeout-ms 5000]
  *               [--node-timeout-ms 10000] [--retention-check-ms 60000]
- *               [--workers 64] [--ready-file PATH]
+ *               [--workers 64] [--default-replication 1] [--ready-file PATH]
  *
  * LIST is comma-separated ID=RAFTHOST:PORT=RPCURL, the same on every node,
  * e.g. 1=127.0.0.1:7001=tcp://127.0.0.1:7101,2=127.0.0.1:7002=tcp://...
@@ -40,7 +40,7 @@ static void usage(void)
           "                   [--snapshot-threshold 1024] [--snapshot-trailing 128]\n"
           "                   [--apply-timeout-ms 5000] [--node-timeout-ms 10000]\n"
           "                   [--retention-check-ms 60000] [--workers 64]\n"
-          "                   [--ready-file PATH]\n",
+          "                   [--default-replication 1] [--ready-file PATH]\n",
           stderr);
 }
 
@@ -118,6 +118,7 @@ int main(int argc, char **argv)
             {"--apply-timeout-ms", &cfg.apply_timeout_ms},
             {"--node-timeout-ms", &cfg.node_timeout_ms},
             {"--retention-check-ms", &cfg.retention_check_ms},
+            {"--default-replication", &cfg.default_replication},
         };
         bool done = false;
         if (v == NULL) {

@@ -73,6 +73,7 @@ static int copy_config(st_msrv *s, const struct st_msrv_config *cfg, char *err, 
     s->node_timeout_ms = cfg->node_timeout_ms ? cfg->node_timeout_ms : ST_MSRV_NODE_TIMEOUT_MS;
     s->retention_ms =
         cfg->retention_check_ms ? cfg->retention_check_ms : ST_MSRV_RETENTION_CHECK_MS;
+    s->default_rf = cfg->default_replication ? cfg->default_replication : 1;
     if (cfg->nmembers == 0)
         return ST_OK;
     s->members = calloc(cfg->nmembers, sizeof(*s->members));

@@ -54,6 +54,7 @@ struct st_msrv_config {
     unsigned node_timeout_ms;             /* data node silence before DOWN; 0: default */
     unsigned retention_check_ms;          /* period of the retention scan; 0: default */
     int workers;                          /* RPC worker threads; 0: ST_MSRV_WORKERS */
+    unsigned default_replication;         /* RF of a CREATE DATABASE that names none; 0: 1 */
 };
 
 /* Starts the node: raft (bootstrap or restart from @cfg->dir), the leader

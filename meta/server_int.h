@@ -112,6 +112,7 @@ struct st_msrv {
     struct msrv_member *members; /* --members, owned */
     size_t nmembers;
     unsigned apply_ms, node_timeout_ms, retention_ms;
+    unsigned default_rf; /* --default-replication (>= 1) */
 
     struct msrv_state state;
     st_mraft *raft;

@@ -95,14 +95,38 @@ static int propose(st_msrv *s, const Strata__Command *cmd, const char *what, str
     return rv;
 }
 
+/* The leader fills in the cluster's default replication factor
+ * (--default-replication) where a CreateDatabase names none, so the log
+ * entry holds the concrete value and every replica applies the same.
+ * @cmd is the request's (owned by the RPC layer); @spec is storage for a
+ * policy put in its place. */
+static void fill_default_rf(st_msrv *s, Strata__Command *cmd, Strata__RetentionPolicy *spec)
+{
+    if (cmd == NULL || cmd->cmd_case != STRATA__COMMAND__CMD_CREATE_DATABASE ||
+        cmd->create_database == NULL)
+        return;
+    Strata__CreateDatabase *cd = cmd->create_database;
+    if (cd->default_rp == NULL) {
+        spec->name = "autogen";
+        cd->default_rp = spec;
+    }
+    if (cd->default_rp->replication_factor == 0)
+        cd->default_rp->replication_factor = s->default_rf;
+}
+
 static int do_apply(st_msrv *s, const Strata__ApplyRequest *a, struct st_buf *resp)
 {
     struct msrv_reply r;
     Strata__ApplyResponse ar = STRATA__APPLY_RESPONSE__INIT;
+    Strata__RetentionPolicy spec = STRATA__RETENTION_POLICY__INIT;
     struct msrv_result *res = NULL;
     uint64_t index = 0;
     msrv_reply_init(&r);
+    fill_default_rf(s, a->command, &spec);
     int rv = msrv_propose(s, a->command, &index, &res);
+    if (a->command != NULL && a->command->cmd_case == STRATA__COMMAND__CMD_CREATE_DATABASE &&
+        a->command->create_database->default_rp == &spec)
+        a->command->create_database->default_rp = NULL; /* not the request's to free */
     if (rv != ST_OK) {
         msrv_fail_raft(s, &r, rv, "apply");
     } else {

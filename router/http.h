@@ -28,10 +28,10 @@ typedef struct st_http_server st_http_server;
 
 /* One request, valid during the handler call only. */
 struct st_http_req {
-    const char *method; /* "GET", "POST", "HEAD", ... */
-    const char *path;   /* URL path without the query string, e.g. "/write" */
-    const char *body;   /* the decoded body (inflated if gzip), NUL-terminated; "" if none */
-    size_t body_len;    /* bytes in body, not counting the NUL */
+    const char *method;     /* "GET", "POST", "HEAD", ... */
+    const char *path;       /* URL path without the query string, e.g. "/write" */
+    const char *body;       /* the decoded body (inflated if gzip), NUL-terminated; "" if none */
+    size_t body_len;        /* bytes in body, not counting the NUL */
     const char *request_id; /* the UUID sent back in Request-Id */
     void *impl;             /* private to http.c */
 };
@@ -45,7 +45,9 @@ const char *st_http_param(const struct st_http_req *r, const char *name);
 const char *st_http_header(const struct st_http_req *r, const char *name);
 
 /* The handler's answer. The server initializes it: status 200, content type
- * "application/json", empty body, no extra headers. */
+ * "application/json", empty body, no extra headers. The server sends no body
+ * and no Content-Type with a 204 or 304, no body for a HEAD request, and a
+ * status outside 200..599 as 500. */
 #define ST_HTTP_MAX_HEADERS 8
 struct st_http_resp {
     int status;
@@ -62,7 +64,9 @@ struct st_http_resp {
  * ST_ERANGE when ST_HTTP_MAX_HEADERS are already set. */
 int st_http_resp_header(struct st_http_resp *resp, const char *name, const char *value);
 
-/* Sets status and the InfluxDB error body {"error":"<msg>"} (JSON-escaped). */
+/* Sets status and the InfluxDB error body {"error":"<msg>"} (JSON-escaped),
+ * and the header X-Influxdb-Error: <msg> (once, truncated), as InfluxDB does.
+ * ST_OK or ST_ENOMEM. */
 int st_http_resp_error(struct st_http_resp *resp, int status, const char *msg);
 
 typedef void (*st_http_handler)(void *arg, const struct st_http_req *req,

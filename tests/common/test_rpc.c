@@ -7,6 +7,7 @@
 
 #include "err.h"
 #include "rpc.h"
+#include "proc.h"
 #include "testlib.h"
 
 /* Echoes the request reversed; "sleep" makes it wait 1.5 s first. */
@@ -208,6 +209,38 @@ START_TEST(test_rpc_shutdown_interrupts_calls)
 }
 END_TEST
 
+/* Calls started together run together: three 1.5 s calls end in well
+ * under 4.5 s, each with its own answer, and a dead server among them
+ * fails on its own. */
+START_TEST(test_rpc_start_runs_calls_concurrently)
+{
+    st_rpc_client *c, *dead;
+    st_rpc_pending *p[4];
+    ck_assert_int_eq(st_rpc_client_open(url, &c), ST_OK);
+    ck_assert_int_eq(st_rpc_client_open("tcp://127.0.0.1:1", &dead), ST_OK);
+    long long t0 = t_now_ms();
+    ck_assert_int_eq(st_rpc_start(c, "sleep", 5, 200, 5000, &p[0]), ST_OK);
+    ck_assert_int_eq(st_rpc_start(c, "sleep", 5, 200, 5000, &p[1]), ST_OK);
+    ck_assert_int_eq(st_rpc_start(dead, "x", 1, 200, 5000, &p[2]), ST_OK);
+    ck_assert_int_eq(st_rpc_start(c, "sleep", 5, 200, 5000, &p[3]), ST_OK);
+    struct st_buf r;
+    st_buf_init(&r);
+    ck_assert_int_eq(st_rpc_finish(p[0], &r), ST_OK);
+    ck_assert_str_eq(r.p, "peels");
+    ck_assert_int_eq(st_rpc_finish(p[1], &r), ST_OK);
+    ck_assert_int_eq(st_rpc_finish(p[2], &r), ST_EUNAVAIL);
+    ck_assert_int_eq(st_rpc_finish(p[3], &r), ST_OK);
+    ck_assert_str_eq(r.p, "peels");
+    ck_assert_int_lt(t_now_ms() - t0, 4000);
+    /* After shutdown nothing starts. */
+    st_rpc_client_shutdown(c);
+    ck_assert_int_eq(st_rpc_start(c, "ab", 2, 200, 5000, &p[0]), ST_ECANCELED);
+    st_buf_fini(&r);
+    st_rpc_client_close(dead);
+    st_rpc_client_close(c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("rpc");
@@ -220,6 +253,7 @@ int main(void)
     tcase_add_test(tc, test_rpc_no_server_unavailable);
     tcase_add_test(tc, test_rpc_call_fast);
     tcase_add_test(tc, test_rpc_shutdown_interrupts_calls);
+    tcase_add_test(tc, test_rpc_start_runs_calls_concurrently);
     suite_add_tcase(s, tc);
     return t_run_suite(s);
 }

@@ -1,0 +1,400 @@
+/* strata-router's endpoints: dispatch, auth, /write, /api/v2/write, /query,
+ * /ping, /health, /metrics. Answers are InfluxDB 1.x's (docs/router-api.md). */
+#include "router.h"
+
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "catalogue.h"
+#include "client.h"
+#include "err.h"
+#include "json.h"
+#include "owners.h"
+#include "qadmin.h"
+#include "write.h"
+
+#define VERSION "1.8.10"
+
+enum endpoint { EP_WRITE, EP_WRITE_V2, EP_QUERY, EP_PING, EP_HEALTH, EP_METRICS, EP_OTHER, EP_N };
+static const char *const ep_names[EP_N] = {"write", "api_v2_write", "query", "ping",
+                                           "health", "metrics", "other"};
+
+struct st_router {
+    st_mcli *meta;
+    st_owners *owners;
+    st_auth *auth;
+    bool auth_on;
+    unsigned write_timeout_ms, meta_timeout_ms;
+    char origin[64];
+    /* statistics for /metrics */
+    atomic_uint_fast64_t requests[EP_N], status_2xx[EP_N], status_4xx[EP_N], status_5xx[EP_N];
+    atomic_uint_fast64_t points_written, points_dropped, write_bytes, hinted_batches;
+    atomic_int_fast64_t in_flight;
+};
+
+int st_router_open(const struct st_router_opts *opts, st_router **out, char *err, size_t errlen)
+{
+    st_router *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return ST_ENOMEM;
+    r->auth_on = opts->auth;
+    r->write_timeout_ms = opts->write_timeout_ms ? opts->write_timeout_ms : 10000;
+    r->meta_timeout_ms = opts->meta_timeout_ms ? opts->meta_timeout_ms : 10000;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(r->origin, sizeof(r->origin), "router-%ld-%lld", (long)getpid(),
+             (long long)ts.tv_sec * 1000000000 + ts.tv_nsec);
+    struct st_mcli_opts mo = {.addrs = opts->meta,
+                              .naddrs = opts->nmeta,
+                              .call_timeout_ms = r->meta_timeout_ms};
+    int rv = st_mcli_open(&mo, &r->meta, err, errlen);
+    if (rv != ST_OK)
+        goto fail;
+    char hh[4096];
+    snprintf(hh, sizeof(hh), "%s/hh", opts->dir);
+    struct st_owners_opts oo = {.hh_dir = hh,
+                                .hh_max_bytes = opts->hh_max_bytes,
+                                .timeout_ms = r->write_timeout_ms,
+                                .meta = r->meta};
+    if ((rv = st_owners_open(&oo, &r->owners, err, errlen)) != ST_OK)
+        goto fail;
+    if ((rv = st_auth_open(&r->auth)) != ST_OK) {
+        st_errf(err, errlen, rv, "router: auth cache: %s", st_strerror(rv));
+        goto fail;
+    }
+    *out = r;
+    return ST_OK;
+fail:
+    st_router_close(r);
+    return rv;
+}
+
+int st_router_wait_ready(st_router *r, unsigned timeout_ms)
+{
+    return st_mcli_wait(r->meta, 1, timeout_ms);
+}
+
+void st_router_close(st_router *r)
+{
+    if (r == NULL)
+        return;
+    st_owners_close(r->owners);
+    st_auth_close(r->auth);
+    st_mcli_close(r->meta);
+    free(r);
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Authenticates a request needing @need on @db. False when @resp already
+ * holds the refusal. *@user gets the user name (NULL with auth off). */
+static bool authorize(st_router *r, const struct st_http_req *req, struct st_http_resp *resp,
+                      const char *db, enum st_auth_need need, struct st_auth_creds *creds)
+{
+    memset(creds, 0, sizeof(*creds));
+    if (!r->auth_on)
+        return true;
+    st_auth_creds_parse(st_http_header(req, "Authorization"), st_http_param(req, "u"),
+                        st_http_param(req, "p"), creds);
+    const struct st_mcat *mc = st_mcli_acquire(r->meta);
+    if (mc == NULL) {
+        st_http_resp_error(resp, 503, "no catalogue from the meta service yet");
+        return false;
+    }
+    char msg[512] = "";
+    int rv = st_auth_check(r->auth, mc->cat, creds, db, need, msg, sizeof(msg));
+    st_mcli_release(r->meta, mc);
+    if (rv == ST_OK)
+        return true;
+    st_http_resp_error(resp, rv == ST_EPERM ? 403 : 401, msg[0] ? msg : "authorization failed");
+    if (rv != ST_EPERM)
+        st_http_resp_header(resp, "WWW-Authenticate", "Basic realm=\"InfluxDB\"");
+    return false;
+}
+
+static void do_write(st_router *r, const struct st_http_req *req, struct st_http_resp *resp,
+                     const char *db, const char *rp, const char *precision)
+{
+    struct st_write_req w = {.db = db, .rp = rp, .body = req->body, .len = req->body_len};
+    if (db == NULL || db[0] == '\0') {
+        st_http_resp_error(resp, 400, "database is required");
+        return;
+    }
+    struct st_auth_creds creds;
+    if (!authorize(r, req, resp, db, ST_AUTH_NEED_WRITE, &creds))
+        return;
+    if (st_precision_parse(precision ? precision : "", &w.precision) != ST_OK) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "invalid precision \"%s\" (use n, u, ms, s, m or h)",
+                 precision);
+        st_http_resp_error(resp, 400, msg);
+        return;
+    }
+    const char *cons = st_http_param(req, "consistency");
+    if (st_consistency_parse(cons, &w.consistency) != ST_OK) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "invalid consistency level \"%s\" (use any, one, quorum or all)",
+                 cons);
+        st_http_resp_error(resp, 400, msg);
+        return;
+    }
+    w.now_ns = now_ns();
+    struct st_write_env env = {.meta = r->meta,
+                               .owners = r->owners,
+                               .timeout_ms = r->write_timeout_ms,
+                               .origin = r->origin};
+    struct st_write_res res;
+    st_buf_init(&res.error);
+    atomic_fetch_add(&r->write_bytes, req->body_len);
+    if (st_write_run(&env, &w, &res) != ST_OK) {
+        st_http_resp_error(resp, 500, "write failed: out of memory");
+    } else if (res.status == 204) {
+        resp->status = 204;
+        resp->content_type = NULL;
+    } else {
+        st_http_resp_error(resp, res.status, res.error.p ? res.error.p : "write failed");
+    }
+    atomic_fetch_add(&r->points_written, res.points);
+    atomic_fetch_add(&r->points_dropped, res.dropped);
+    atomic_fetch_add(&r->hinted_batches, res.hinted);
+    st_buf_fini(&res.error);
+}
+
+/* /api/v2/write?bucket=db[/rp]&org=&precision=ns|us|ms|s, InfluxDB 1.8's
+ * forward-compatibility API. */
+static void do_write_v2(st_router *r, const struct st_http_req *req, struct st_http_resp *resp)
+{
+    const char *bucket = st_http_param(req, "bucket");
+    if (bucket == NULL || bucket[0] == '\0') {
+        st_http_resp_error(resp, 400, "bucket is required");
+        return;
+    }
+    char db[256], rp[256] = "";
+    const char *slash = strchr(bucket, '/');
+    size_t n = slash ? (size_t)(slash - bucket) : strlen(bucket);
+    if (n >= sizeof(db) || (slash && strlen(slash + 1) >= sizeof(rp))) {
+        st_http_resp_error(resp, 400, "bucket name too long");
+        return;
+    }
+    memcpy(db, bucket, n);
+    db[n] = '\0';
+    if (slash)
+        snprintf(rp, sizeof(rp), "%s", slash + 1);
+    const char *prec = st_http_param(req, "precision");
+    if (prec != NULL && strcmp(prec, "us") == 0)
+        prec = "u";
+    else if (prec != NULL && strcmp(prec, "ns") == 0)
+        prec = "n";
+    do_write(r, req, resp, db, rp[0] ? rp : NULL, prec);
+}
+
+static void do_query(st_router *r, const struct st_http_req *req, struct st_http_resp *resp)
+{
+    const char *q = st_http_param(req, "q");
+    if (q == NULL || q[0] == '\0') {
+        st_http_resp_error(resp, 400, "missing required parameter \"q\"");
+        return;
+    }
+    struct st_auth_creds creds;
+    memset(&creds, 0, sizeof(creds));
+    const char *user = NULL;
+    if (r->auth_on) {
+        st_auth_creds_parse(st_http_header(req, "Authorization"), st_http_param(req, "u"),
+                            st_http_param(req, "p"), &creds);
+        const struct st_mcat *mc = st_mcli_acquire(r->meta);
+        if (mc == NULL) {
+            st_http_resp_error(resp, 503, "no catalogue from the meta service yet");
+            return;
+        }
+        /* With no user at all, only the first admin may be created: the
+         * statement executor decides, without credentials. */
+        bool no_users = mc->cat->n_users == 0;
+        char msg[512] = "";
+        int rv = no_users ? ST_OK
+                          : st_auth_check(r->auth, mc->cat, &creds, NULL, ST_AUTH_NEED_NONE, msg,
+                                          sizeof(msg));
+        st_mcli_release(r->meta, mc);
+        if (rv != ST_OK) {
+            st_http_resp_error(resp, 401, msg[0] ? msg : "authorization failed");
+            return;
+        }
+        user = no_users ? NULL : creds.user;
+    }
+    const char *pretty = st_http_param(req, "pretty");
+    struct st_qctx ctx = {.meta = r->meta,
+                          .db = st_http_param(req, "db"),
+                          .user = user,
+                          .auth = r->auth_on,
+                          .pretty = pretty != NULL && strcmp(pretty, "true") == 0,
+                          .timeout_ms = r->meta_timeout_ms};
+    int status = 200;
+    if (st_qadmin_run(&ctx, q, &resp->body, &status) != ST_OK) {
+        st_buf_reset(&resp->body);
+        st_http_resp_error(resp, 500, "query failed: out of memory");
+        return;
+    }
+    resp->status = status;
+}
+
+static void do_ping(const struct st_http_req *req, struct st_http_resp *resp)
+{
+    const char *verbose = st_http_param(req, "verbose");
+    if (verbose != NULL && strcmp(verbose, "true") == 0 && strcmp(req->method, "HEAD") != 0) {
+        resp->status = 200;
+        st_buf_puts(&resp->body, "{\"version\":\"" VERSION "\"}\n");
+        return;
+    }
+    resp->status = 204;
+    resp->content_type = NULL;
+}
+
+static void do_health(st_router *r, struct st_http_resp *resp)
+{
+    const struct st_mcat *mc = st_mcli_acquire(r->meta);
+    size_t up = 0, nodes = 0;
+    if (mc != NULL) {
+        nodes = mc->cat->n_nodes;
+        for (size_t i = 0; i < nodes; i++)
+            up += mc->cat->nodes[i]->status == STRATA__NODE_STATUS__UP;
+        st_mcli_release(r->meta, mc);
+    }
+    bool ok = mc != NULL && up > 0;
+    const char *msg = ok             ? "ready for queries and writes"
+                      : mc == NULL ? "no catalogue from the meta service yet"
+                                   : "no data node is up";
+    resp->status = ok ? 200 : 503;
+    st_buf_printf(&resp->body,
+                  "{\"name\":\"strata-router\",\"message\":\"%s\",\"status\":\"%s\","
+                  "\"checks\":[],\"version\":\"" VERSION
+                  "\",\"data_nodes\":%zu,\"data_nodes_up\":%zu}\n",
+                  msg, ok ? "pass" : "fail", nodes, up);
+}
+
+static void do_metrics(st_router *r, struct st_http_resp *resp)
+{
+    struct st_buf *b = &resp->body;
+    resp->content_type = "text/plain; version=0.0.4";
+    st_buf_puts(b, "# HELP strata_router_http_requests_total HTTP requests by endpoint and "
+                   "status class.\n# TYPE strata_router_http_requests_total counter\n");
+    for (int e = 0; e < EP_N; e++) {
+        st_buf_printf(b, "strata_router_http_requests_total{endpoint=\"%s\",code=\"2xx\"} %" PRIu64
+                         "\n",
+                      ep_names[e], (uint64_t)atomic_load(&r->status_2xx[e]));
+        st_buf_printf(b, "strata_router_http_requests_total{endpoint=\"%s\",code=\"4xx\"} %" PRIu64
+                         "\n",
+                      ep_names[e], (uint64_t)atomic_load(&r->status_4xx[e]));
+        st_buf_printf(b, "strata_router_http_requests_total{endpoint=\"%s\",code=\"5xx\"} %" PRIu64
+                         "\n",
+                      ep_names[e], (uint64_t)atomic_load(&r->status_5xx[e]));
+    }
+    st_buf_printf(b,
+                  "# HELP strata_router_points_written_total Points acknowledged at the "
+                  "requested consistency level.\n"
+                  "# TYPE strata_router_points_written_total counter\n"
+                  "strata_router_points_written_total %" PRIu64 "\n"
+                  "# HELP strata_router_points_dropped_total Points refused (parse errors, "
+                  "retention, type conflicts).\n"
+                  "# TYPE strata_router_points_dropped_total counter\n"
+                  "strata_router_points_dropped_total %" PRIu64 "\n"
+                  "# HELP strata_router_write_bytes_total Bytes of /write bodies.\n"
+                  "# TYPE strata_router_write_bytes_total counter\n"
+                  "strata_router_write_bytes_total %" PRIu64 "\n"
+                  "# HELP strata_router_requests_in_flight HTTP requests being handled.\n"
+                  "# TYPE strata_router_requests_in_flight gauge\n"
+                  "strata_router_requests_in_flight %" PRId64 "\n"
+                  "# HELP strata_router_catalogue_index Index of the local catalogue copy.\n"
+                  "# TYPE strata_router_catalogue_index gauge\n"
+                  "strata_router_catalogue_index %" PRIu64 "\n",
+                  (uint64_t)atomic_load(&r->points_written),
+                  (uint64_t)atomic_load(&r->points_dropped),
+                  (uint64_t)atomic_load(&r->write_bytes), (int64_t)atomic_load(&r->in_flight),
+                  st_mcli_index(r->meta));
+    st_owners_metrics(r->owners, b);
+}
+
+static enum endpoint endpoint_of(const char *path)
+{
+    if (strcmp(path, "/write") == 0)
+        return EP_WRITE;
+    if (strcmp(path, "/api/v2/write") == 0)
+        return EP_WRITE_V2;
+    if (strcmp(path, "/query") == 0)
+        return EP_QUERY;
+    if (strcmp(path, "/ping") == 0)
+        return EP_PING;
+    if (strcmp(path, "/health") == 0)
+        return EP_HEALTH;
+    if (strcmp(path, "/metrics") == 0)
+        return EP_METRICS;
+    return EP_OTHER;
+}
+
+static bool method_is(const struct st_http_req *req, const char *a, const char *b)
+{
+    return strcmp(req->method, a) == 0 || (b != NULL && strcmp(req->method, b) == 0);
+}
+
+void st_router_handle(void *arg, const struct st_http_req *req, struct st_http_resp *resp)
+{
+    st_router *r = arg;
+    enum endpoint ep = endpoint_of(req->path);
+    atomic_fetch_add(&r->in_flight, 1);
+    atomic_fetch_add(&r->requests[ep], 1);
+    switch (ep) {
+    case EP_WRITE:
+        if (!method_is(req, "POST", NULL))
+            st_http_resp_error(resp, 405, "method not allowed");
+        else
+            do_write(r, req, resp, st_http_param(req, "db"), st_http_param(req, "rp"),
+                     st_http_param(req, "precision"));
+        break;
+    case EP_WRITE_V2:
+        if (!method_is(req, "POST", NULL))
+            st_http_resp_error(resp, 405, "method not allowed");
+        else
+            do_write_v2(r, req, resp);
+        break;
+    case EP_QUERY:
+        if (!method_is(req, "GET", "POST"))
+            st_http_resp_error(resp, 405, "method not allowed");
+        else
+            do_query(r, req, resp);
+        break;
+    case EP_PING:
+        if (!method_is(req, "GET", "HEAD"))
+            st_http_resp_error(resp, 405, "method not allowed");
+        else
+            do_ping(req, resp);
+        break;
+    case EP_HEALTH:
+        do_health(r, resp);
+        break;
+    case EP_METRICS:
+        do_metrics(r, resp);
+        break;
+    default:
+        resp->status = 404;
+        resp->content_type = "text/plain; charset=utf-8";
+        st_buf_puts(&resp->body, "404 page not found\n");
+        break;
+    }
+    if (resp->status < 300)
+        atomic_fetch_add(&r->status_2xx[ep], 1);
+    else if (resp->status < 500)
+        atomic_fetch_add(&r->status_4xx[ep], 1);
+    else
+        atomic_fetch_add(&r->status_5xx[ep], 1);
+    atomic_fetch_sub(&r->in_flight, 1);
+}
