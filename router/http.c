@@ -56,7 +56,7 @@
 #define CONN_MEMORY ((size_t)128 * 1024)
 /* A Content-Length reserves at most this much up front; more grows on use. */
 #define PRERESERVE ((size_t)1024 * 1024)
-#define TOO_LARGE "http: request body too large"
+#define TOO_LARGE "Request Entity Too Large" /* InfluxDB 1.x: http.StatusText(413) */
 
 struct st_http_server {
     struct MHD_Daemon *d;

@@ -13,7 +13,7 @@
  * endpoint shares (docs/router-http.md):
  *   - the body is collected whole and, with `Content-Encoding: gzip`,
  *     inflated; a body over opts.max_body (before or after inflating) is
- *     answered 413 {"error":"http: request body too large"} without calling
+ *     answered 413 {"error":"Request Entity Too Large"} without calling
  *     the handler; a Content-Length over the limit is answered before the
  *     body is read (no 100 Continue is sent);
  *   - a bad gzip body is answered 400 without calling the handler;

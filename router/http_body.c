@@ -66,14 +66,20 @@ int st_http_gunzip(const char *in, size_t len, size_t max, struct st_buf *out, c
             continue;
         if (zr == Z_BUF_ERROR) {
             /* There is always output room, so zlib wants input that is not there. */
-            rv = st_errf(err, errlen, ST_ECORRUPT, "gzip: unexpected EOF");
+            rv = st_errf(err, errlen, ST_ECORRUPT, "unexpected EOF"); /* Go's text */
             break;
         }
         if (zr == Z_MEM_ERROR) {
             rv = st_errf(err, errlen, ST_ENOMEM, "gzip: out of memory"); /* UNTESTED */
             break;
         }
-        rv = st_errf(err, errlen, ST_ECORRUPT, "gzip: %s", z.msg ? z.msg : "corrupt input");
+        /* The texts of Go's compress/gzip, which InfluxDB answers with. */
+        const char *m = z.msg ? z.msg : "";
+        rv = st_errf(err, errlen, ST_ECORRUPT, "%s",
+                     strstr(m, "header") ? "gzip: invalid header"
+                     : strstr(m, "data check") || strstr(m, "length check")
+                         ? "gzip: invalid checksum"
+                         : "flate: corrupt input");
         break;
     }
     inflateEnd(&z);

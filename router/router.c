@@ -135,19 +135,12 @@ static void do_write(st_router *r, const struct st_http_req *req, struct st_http
     struct st_auth_creds creds;
     if (!authorize(r, req, resp, db, ST_AUTH_NEED_WRITE, &creds))
         return;
-    if (st_precision_parse(precision ? precision : "", &w.precision) != ST_OK) {
-        char msg[300];
-        snprintf(msg, sizeof(msg), "invalid precision \"%s\" (use n, u, ms, s, m or h)",
-                 precision);
-        st_http_resp_error(resp, 400, msg);
-        return;
-    }
+    /* InfluxDB 1.x reads an unknown precision as nanoseconds. */
+    if (st_precision_parse(precision ? precision : "", &w.precision) != ST_OK)
+        w.precision = ST_PRECISION_NS;
     const char *cons = st_http_param(req, "consistency");
     if (st_consistency_parse(cons, &w.consistency) != ST_OK) {
-        char msg[300];
-        snprintf(msg, sizeof(msg), "invalid consistency level \"%s\" (use any, one, quorum or all)",
-                 cons);
-        st_http_resp_error(resp, 400, msg);
+        st_http_resp_error(resp, 400, "invalid consistency level");
         return;
     }
     w.now_ns = now_ns();
@@ -341,6 +334,14 @@ static enum endpoint endpoint_of(const char *path)
     return EP_OTHER;
 }
 
+/* Go's net/http answer to a method a route does not take. */
+static void not_allowed(struct st_http_resp *resp)
+{
+    resp->status = 405;
+    resp->content_type = "text/plain; charset=utf-8";
+    st_buf_puts(&resp->body, "Method Not Allowed\n");
+}
+
 static bool method_is(const struct st_http_req *req, const char *a, const char *b)
 {
     return strcmp(req->method, a) == 0 || (b != NULL && strcmp(req->method, b) == 0);
@@ -352,29 +353,34 @@ void st_router_handle(void *arg, const struct st_http_req *req, struct st_http_r
     enum endpoint ep = endpoint_of(req->path);
     atomic_fetch_add(&r->in_flight, 1);
     atomic_fetch_add(&r->requests[ep], 1);
+    if (ep != EP_OTHER && strcmp(req->method, "OPTIONS") == 0) {
+        resp->status = 200; /* CORS preflight, as InfluxDB */
+        resp->content_type = NULL;
+        ep = EP_N;
+    }
     switch (ep) {
     case EP_WRITE:
         if (!method_is(req, "POST", NULL))
-            st_http_resp_error(resp, 405, "method not allowed");
+            not_allowed(resp);
         else
             do_write(r, req, resp, st_http_param(req, "db"), st_http_param(req, "rp"),
                      st_http_param(req, "precision"));
         break;
     case EP_WRITE_V2:
         if (!method_is(req, "POST", NULL))
-            st_http_resp_error(resp, 405, "method not allowed");
+            not_allowed(resp);
         else
             do_write_v2(r, req, resp);
         break;
     case EP_QUERY:
         if (!method_is(req, "GET", "POST"))
-            st_http_resp_error(resp, 405, "method not allowed");
+            not_allowed(resp);
         else
             do_query(r, req, resp);
         break;
     case EP_PING:
         if (!method_is(req, "GET", "HEAD"))
-            st_http_resp_error(resp, 405, "method not allowed");
+            not_allowed(resp);
         else
             do_ping(req, resp);
         break;
@@ -383,6 +389,9 @@ void st_router_handle(void *arg, const struct st_http_req *req, struct st_http_r
         break;
     case EP_METRICS:
         do_metrics(r, resp);
+        break;
+    case EP_N:
+        ep = EP_OTHER; /* answered above */
         break;
     default:
         resp->status = 404;

@@ -569,12 +569,12 @@ int st_write_run(const struct st_write_env *env, const struct st_write_req *req,
             rv = fail(res, 404, err);
             goto out;
         }
-        if (rp == NULL) {
+        if (rp == NULL) { /* InfluxDB 1.x answers these with 500 */
             if (req->rp && req->rp[0])
                 snprintf(err, sizeof(err), "retention policy not found: %s", req->rp);
             else
                 snprintf(err, sizeof(err), "default retention policy not set for: %s", req->db);
-            rv = fail(res, 404, err);
+            rv = fail(res, 500, err);
             goto out;
         }
         int64_t times[MAX_MISSING];

@@ -394,11 +394,21 @@ START_TEST(test_write_errors_and_partial_write)
     ck_assert_str_eq(r.body, "{\"error\":\"database is required\"}\n");
     t_http_free(&r);
     create_db("w");
+    /* InfluxDB 1.x reads an unknown precision as ns, and answers an
+     * unknown policy with 500. */
     r = write_lines(0, "db=w&precision=fortnight", "m v=1", 5);
-    ck_assert_int_eq(r.status, 400);
+    ck_assert_int_eq(r.status, 204);
     t_http_free(&r);
     r = write_lines(0, "db=w&rp=nosuch", "m v=1", 5);
-    ck_assert_int_eq(r.status, 404);
+    ck_assert_int_eq(r.status, 500);
+    ck_assert_str_eq(r.body, "{\"error\":\"retention policy not found: nosuch\"}\n");
+    t_http_free(&r);
+    r = write_lines(0, "db=w&consistency=most", "m v=1", 5);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(r.body, "{\"error\":\"invalid consistency level\"}\n");
+    t_http_free(&r);
+    r = t_http(C.http[0], "GET", "/write?db=w", NULL, 0, NULL);
+    ck_assert_int_eq(r.status, 405);
     t_http_free(&r);
 
     /* 5,000 lines, 3 of them bad: the good ones are written. */
