@@ -19,7 +19,7 @@ void st_http_uuid(char out[ST_HTTP_ID_LEN + 1]);
  * are read one after the other) by appending to @out, which the caller owns
  * and frees also on error. ST_OK; ST_ERANGE when the output would exceed
  * @max bytes; ST_ECORRUPT when the stream is bad or truncated, with a message
- * like "gzip: incorrect header check" in @err; ST_ENOMEM. */
+ * in Go's words ("gzip: invalid header", "unexpected EOF") in @err; ST_ENOMEM. */
 int st_http_gunzip(const char *in, size_t len, size_t max, struct st_buf *out, char *err,
                    size_t errlen);
 
