@@ -21,7 +21,7 @@
     X(EUNAVAIL, "unavailable")           \
     X(ENOTLEADER, "not the leader")      \
     X(ENOLEADER, "no leader")            \
-    X(EPROTO, "protocol error")         \
+    X(EPROTO, "protocol error")          \
     X(EPERM, "permission denied")
 
 enum {

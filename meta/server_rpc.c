@@ -106,6 +106,13 @@ static void fill_default_rf(st_msrv *s, Strata__Command *cmd, Strata__RetentionP
         cmd->create_database == NULL)
         return;
     Strata__CreateDatabase *cd = cmd->create_database;
+    /* Only a new database gets the cluster's default: for an existing one
+     * the command must compare with what exists, as written. */
+    pthread_mutex_lock(&s->state.mu);
+    bool exists = st_cat_database(st_cat_catalogue(s->state.cat), cd->name) != NULL;
+    pthread_mutex_unlock(&s->state.mu);
+    if (exists)
+        return;
     if (cd->default_rp == NULL) {
         spec->name = "autogen";
         cd->default_rp = spec;

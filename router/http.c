@@ -106,7 +106,11 @@ int st_http_resp_header(struct st_http_resp *resp, const char *name, const char 
     if (resp->nheaders >= ST_HTTP_MAX_HEADERS)
         return ST_ERANGE;
     snprintf(resp->headers[resp->nheaders].name, sizeof(resp->headers[0].name), "%s", name);
-    snprintf(resp->headers[resp->nheaders].value, sizeof(resp->headers[0].value), "%s", value);
+    char *v = resp->headers[resp->nheaders].value;
+    snprintf(v, sizeof(resp->headers[0].value), "%s", value);
+    for (; *v; v++) /* as Go's net/http: a line break in a value becomes a space */
+        if (*v == '\r' || *v == '\n')
+            *v = ' ';
     resp->nheaders++;
     return ST_OK;
 }
@@ -121,7 +125,8 @@ int st_http_resp_error(struct st_http_resp *resp, int status, const char *msg)
         (rv = st_json_str(&resp->body, msg, strlen(msg))) != ST_OK ||
         (rv = st_buf_puts(&resp->body, "}\n")) != ST_OK)
         return rv;
-    /* InfluxDB ends its JSON bodies with a newline (a json.Encoder) and repeats the message in X-Influxdb-Error; set it once. */
+    /* InfluxDB ends its JSON bodies with a newline (a json.Encoder) and repeats the message in
+     * X-Influxdb-Error; set it once. */
     for (size_t i = 0; i < resp->nheaders; i++) {
         if (strcasecmp(resp->headers[i].name, "X-Influxdb-Error") == 0) {
             snprintf(resp->headers[i].value, sizeof(resp->headers[i].value), "%s", msg);
@@ -146,7 +151,7 @@ const char *st_http_header(const struct st_http_req *r, const char *name)
     return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 
-const char *st_http_param(const struct st_http_req *r, const char *name)
+const char *st_http_query_param(const struct st_http_req *r, const char *name)
 {
     const struct request *rq = r->impl;
     const char *v = NULL;
@@ -154,7 +159,14 @@ const char *st_http_param(const struct st_http_req *r, const char *name)
     if (MHD_lookup_connection_value_n(rq->conn, MHD_GET_ARGUMENT_KIND, name, strlen(name), &v,
                                       &vlen) == MHD_YES)
         return v ? v : ""; /* "?name" alone has no value */
-    return st_http_form_get(&rq->form, name);
+    return NULL;
+}
+
+const char *st_http_param(const struct st_http_req *r, const char *name)
+{
+    const struct request *rq = r->impl;
+    const char *v = st_http_form_get(&rq->form, name);
+    return v != NULL ? v : st_http_query_param(r, name);
 }
 
 /* Queues @resp (its body is taken over by MHD when there is one). MHD_NO when
@@ -178,7 +190,7 @@ static enum MHD_Result respond(struct request *rq, const char *method, struct st
     if (r == NULL)
         return MHD_NO; /* UNTESTED: out of memory */
     /* A header MHD refuses (a CR or LF in it) is left out. */
-    if (!bodyless && resp->content_type)
+    if (resp->content_type) /* InfluxDB sends one with 204 too */
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
     MHD_add_response_header(r, "Request-Id", rq->id);
     MHD_add_response_header(r, "X-Request-Id", rq->id);

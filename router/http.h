@@ -37,9 +37,13 @@ struct st_http_req {
 };
 
 /* A parameter of the query string or, for a POST whose Content-Type is
- * application/x-www-form-urlencoded, of the body (the query string wins),
- * percent-decoded. NULL when absent. Valid during the handler call. */
+ * application/x-www-form-urlencoded, of the body (the body wins, as in Go's
+ * Request.FormValue, which InfluxDB uses), percent-decoded. NULL when
+ * absent. Valid during the handler call. */
 const char *st_http_param(const struct st_http_req *r, const char *name);
+
+/* A parameter of the query string only (InfluxDB reads u and p there). */
+const char *st_http_query_param(const struct st_http_req *r, const char *name);
 
 /* A request header (case-insensitive name), or NULL. */
 const char *st_http_header(const struct st_http_req *r, const char *name);
@@ -51,12 +55,12 @@ const char *st_http_header(const struct st_http_req *r, const char *name);
 #define ST_HTTP_MAX_HEADERS 8
 struct st_http_resp {
     int status;
-    const char *content_type; /* static string or NULL for none (204) */
+    const char *content_type; /* static string or NULL for none (sent on 204 too, as InfluxDB) */
     struct st_buf body;       /* appended by the handler; freed by the server */
     size_t nheaders;
     struct {
         char name[64];
-        char value[192];
+        char value[1024];
     } headers[ST_HTTP_MAX_HEADERS];
 };
 

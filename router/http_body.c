@@ -18,6 +18,8 @@
 int st_http_gunzip(const char *in, size_t len, size_t max, struct st_buf *out, char *err,
                    size_t errlen)
 {
+    if (len < 10) /* Go reads the 10-byte header before looking at it */
+        return st_errf(err, errlen, ST_ECORRUPT, "unexpected EOF");
     z_stream z;
     memset(&z, 0, sizeof(z));
     if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)

@@ -28,8 +28,8 @@
 #define LAT_BUCKETS 12
 
 /* Latency bucket bounds in microseconds (Prometheus `le`). */
-static const uint64_t lat_le[LAT_BUCKETS] = {250,    500,    1000,    2500,    5000,    10000,
-                                             25000,  50000,  100000,  250000,  1000000, 5000000};
+static const uint64_t lat_le[LAT_BUCKETS] = {250,   500,   1000,   2500,   5000,    10000,
+                                             25000, 50000, 100000, 250000, 1000000, 5000000};
 
 struct st_owner {
     st_owners *set;
@@ -169,8 +169,9 @@ static bool replay_one(struct st_owner *w, struct st_buf *req, struct st_buf *re
     case STRATA__ERROR_CODE__PARTIAL_WRITE:
         return true;
     default:
-        fprintf(stderr, "strata-router: hinted handoff to data node %" PRIu64
-                        ": batch refused (code %d), dropped from the queue\n",
+        fprintf(stderr,
+                "strata-router: hinted handoff to data node %" PRIu64
+                ": batch refused (code %d), dropped from the queue\n",
                 w->id, (int)code);
         atomic_fetch_add(&w->replay_failures, 1);
         return true;
@@ -453,8 +454,8 @@ int st_owners_metrics(st_owners *o, struct st_buf *out)
                 v = atomic_load(&w->replay_failures);
                 break;
             }
-            rv = st_buf_printf(out, "%s{node=\"%" PRIu64 "\"} %" PRIu64 "\n", series[k].name,
-                               w->id, v);
+            rv = st_buf_printf(out, "%s{node=\"%" PRIu64 "\"} %" PRIu64 "\n", series[k].name, w->id,
+                               v);
         }
     }
     return rv;

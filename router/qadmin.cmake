@@ -1,3 +1,13 @@
-add_library(st_qadmin STATIC ${CMAKE_CURRENT_SOURCE_DIR}/stub.c)
+# router/qadmin + router/auth: /query for the statements that manage the
+# catalogue, and the users of the HTTP API (st_qadmin, docs/influxql.md).
+# Passwords are bcrypt hashes made by libxcrypt (-lcrypt, libcrypt-dev).
+add_library(st_qadmin STATIC
+  ${CMAKE_CURRENT_SOURCE_DIR}/auth.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/auth_hash.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/auth_sha256.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/qadmin.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/qadmin_exec.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/qjson.c
+)
 target_include_directories(st_qadmin PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
-target_link_libraries(st_qadmin PUBLIC st_mcli st_common)
+target_link_libraries(st_qadmin PUBLIC st_influxql st_mcli st_common crypt Threads::Threads)

@@ -1,16 +1,53 @@
-/* TEMPORARY stub. */
+/* /query for the statements that manage the catalogue: parse, authorize, run against meta, answer
+ * InfluxDB's JSON (st_qadmin_). */
 #ifndef ST_QADMIN_H
 #define ST_QADMIN_H
+
 #include <stdbool.h>
+
 #include "buf.h"
 #include "client.h"
+
+/* One /query request. Everything is borrowed for the call. */
 struct st_qctx {
-    st_mcli *meta;
-    const char *db;
-    const char *user;
-    bool auth;
-    bool pretty;
-    unsigned timeout_ms;
+    st_mcli *meta; /* catalogue and commands */
+    const char
+        *db; /* the db= parameter, may be NULL (SHOW RETENTION POLICIES without ON uses it) */
+    const char *user; /* authenticated user name, or NULL when auth is off or no user exists yet */
+    bool auth;        /* auth enabled: check privileges (admin statements need an admin user) */
+    bool pretty;      /* pretty=true: indented JSON like InfluxDB */
+    bool get; /* a GET request: commands still run but each gets InfluxDB's deprecation warning */
+    unsigned timeout_ms; /* deadline per meta command (0: the client's default) */
 };
+
+/*
+ * Parses and runs @q (NUL-terminated); appends InfluxDB's /query JSON body
+ * (with its final newline) to @out and sets *@status:
+ *
+ *  200  {"results":[...]}: one result per statement, in order; a statement
+ *       that fails has {"statement_id":N,"error":"..."} and the statements
+ *       after it {"statement_id":M,"error":"not executed"}; a statement
+ *       strata does not run yet (SELECT ...) answers "not implemented yet:
+ *       SELECT" and does not stop the others. A query of no statements
+ *       answers {}.
+ *  400  {"error":"error parsing query: ..."}: @q is not InfluxQL.
+ *  401  {"error":"authorization failed"}: @ctx->user is not in the catalogue.
+ *  403  {"error":"error authorizing query: ..."}: with auth, the whole query
+ *       is refused before anything runs, as InfluxDB refuses it (see
+ *       docs/influxql.md): a non-admin running an admin statement, a
+ *       missing privilege, no user when users exist, or anything but CREATE
+ *       USER ... WITH ALL PRIVILEGES first while no user exists.
+ *  500  meta could not be reached: no catalogue yet ({"error":...}), or a
+ *       command failed for want of a leader or an answer (the results, with
+ *       that statement's error, so that clients retry).
+ *
+ * With auth on and no user in the catalogue, call this with @ctx->user
+ * NULL: the query may then only start by creating an admin user, and the
+ * rest of it runs with admin rights (InfluxDB's bootstrap rule).
+ *
+ * Returns ST_OK when a body was written (whatever the status), else
+ * ST_ENOMEM (@out may hold part of a body: answer 500).
+ */
 int st_qadmin_run(const struct st_qctx *ctx, const char *q, struct st_buf *out, int *status);
+
 #endif

@@ -23,8 +23,8 @@
 #define VERSION "1.8.10"
 
 enum endpoint { EP_WRITE, EP_WRITE_V2, EP_QUERY, EP_PING, EP_HEALTH, EP_METRICS, EP_OTHER, EP_N };
-static const char *const ep_names[EP_N] = {"write", "api_v2_write", "query", "ping",
-                                           "health", "metrics", "other"};
+static const char *const ep_names[EP_N] = {"write",  "api_v2_write", "query", "ping",
+                                           "health", "metrics",      "other"};
 
 struct st_router {
     st_mcli *meta;
@@ -51,9 +51,8 @@ int st_router_open(const struct st_router_opts *opts, st_router **out, char *err
     clock_gettime(CLOCK_REALTIME, &ts);
     snprintf(r->origin, sizeof(r->origin), "router-%ld-%lld", (long)getpid(),
              (long long)ts.tv_sec * 1000000000 + ts.tv_nsec);
-    struct st_mcli_opts mo = {.addrs = opts->meta,
-                              .naddrs = opts->nmeta,
-                              .call_timeout_ms = r->meta_timeout_ms};
+    struct st_mcli_opts mo = {
+        .addrs = opts->meta, .naddrs = opts->nmeta, .call_timeout_ms = r->meta_timeout_ms};
     int rv = st_mcli_open(&mo, &r->meta, err, errlen);
     if (rv != ST_OK)
         goto fail;
@@ -98,6 +97,17 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* InfluxDB 1.x refuses JWT bearer tokens with this text (sic). */
+static bool bearer(const struct st_http_req *req, struct st_http_resp *resp)
+{
+    const char *a = st_http_header(req, "Authorization");
+    if (a == NULL || strncmp(a, "Bearer ", 7) != 0)
+        return false;
+    st_http_resp_error(resp, 401, "bearer auth disabld");
+    st_http_resp_header(resp, "WWW-Authenticate", "Basic realm=\"InfluxDB\"");
+    return true;
+}
+
 /* Authenticates a request needing @need on @db. False when @resp already
  * holds the refusal. *@user gets the user name (NULL with auth off). */
 static bool authorize(st_router *r, const struct st_http_req *req, struct st_http_resp *resp,
@@ -106,15 +116,24 @@ static bool authorize(st_router *r, const struct st_http_req *req, struct st_htt
     memset(creds, 0, sizeof(*creds));
     if (!r->auth_on)
         return true;
-    st_auth_creds_parse(st_http_header(req, "Authorization"), st_http_param(req, "u"),
-                        st_http_param(req, "p"), creds);
+    if (bearer(req, resp))
+        return false;
+    st_auth_creds_parse(st_http_header(req, "Authorization"), st_http_query_param(req, "u"),
+                        st_http_query_param(req, "p"), creds);
     const struct st_mcat *mc = st_mcli_acquire(r->meta);
     if (mc == NULL) {
         st_http_resp_error(resp, 503, "no catalogue from the meta service yet");
         return false;
     }
     char msg[512] = "";
-    int rv = st_auth_check(r->auth, mc->cat, creds, db, need, msg, sizeof(msg));
+    /* InfluxDB lets everything through until the first user exists. */
+    int rv = ST_OK;
+    if (mc->cat->n_users > 0) {
+        /* A missing database is a 404 for any authenticated user. */
+        bool known = db == NULL || st_cat_database(mc->cat, db) != NULL;
+        rv = st_auth_check(r->auth, mc->cat, creds, db, known ? need : ST_AUTH_NEED_NONE, msg,
+                           sizeof(msg));
+    }
     st_mcli_release(r->meta, mc);
     if (rv == ST_OK)
         return true;
@@ -155,7 +174,6 @@ static void do_write(st_router *r, const struct st_http_req *req, struct st_http
         st_http_resp_error(resp, 500, "write failed: out of memory");
     } else if (res.status == 204) {
         resp->status = 204;
-        resp->content_type = NULL;
     } else {
         st_http_resp_error(resp, res.status, res.error.p ? res.error.p : "write failed");
     }
@@ -193,6 +211,45 @@ static void do_write_v2(st_router *r, const struct st_http_req *req, struct st_h
     do_write(r, req, resp, db, rp[0] ? rp : NULL, prec);
 }
 
+/* chunked=true: one {"results":[...]} line per statement, as InfluxDB
+ * streams them, cut out of the whole answer @in. False when @in does not
+ * have the expected shape (then it is sent as it is). */
+static bool split_results(const struct st_buf *in, struct st_buf *out)
+{
+    static const char head[] = "{\"results\":[";
+    if (in->len < sizeof(head) || strncmp(in->p, head, sizeof(head) - 1) != 0)
+        return false;
+    const char *p = in->p + sizeof(head) - 1, *end = in->p + in->len;
+    while (p < end && *p != ']') {
+        const char *e0 = p;
+        int depth = 0;
+        bool str = false;
+        for (; p < end; p++) {
+            if (str) {
+                if (*p == '\\')
+                    p++;
+                else if (*p == '"')
+                    str = false;
+            } else if (*p == '"') {
+                str = true;
+            } else if (*p == '{' || *p == '[') {
+                depth++;
+            } else if (*p == '}' || *p == ']') {
+                if (--depth == 0) {
+                    p++;
+                    break;
+                }
+            }
+        }
+        if (depth != 0 || st_buf_puts(out, head) != ST_OK ||
+            st_buf_append(out, e0, (size_t)(p - e0)) != ST_OK || st_buf_puts(out, "]}\n") != ST_OK)
+            return false;
+        while (p < end && (*p == ',' || *p == ' ' || *p == '\n'))
+            p++;
+    }
+    return true;
+}
+
 static void do_query(st_router *r, const struct st_http_req *req, struct st_http_resp *resp)
 {
     const char *q = st_http_param(req, "q");
@@ -203,9 +260,11 @@ static void do_query(st_router *r, const struct st_http_req *req, struct st_http
     struct st_auth_creds creds;
     memset(&creds, 0, sizeof(creds));
     const char *user = NULL;
+    if (r->auth_on && bearer(req, resp))
+        return;
     if (r->auth_on) {
-        st_auth_creds_parse(st_http_header(req, "Authorization"), st_http_param(req, "u"),
-                            st_http_param(req, "p"), &creds);
+        st_auth_creds_parse(st_http_header(req, "Authorization"), st_http_query_param(req, "u"),
+                            st_http_query_param(req, "p"), &creds);
         const struct st_mcat *mc = st_mcli_acquire(r->meta);
         if (mc == NULL) {
             st_http_resp_error(resp, 503, "no catalogue from the meta service yet");
@@ -221,6 +280,7 @@ static void do_query(st_router *r, const struct st_http_req *req, struct st_http
         st_mcli_release(r->meta, mc);
         if (rv != ST_OK) {
             st_http_resp_error(resp, 401, msg[0] ? msg : "authorization failed");
+            st_http_resp_header(resp, "WWW-Authenticate", "Basic realm=\"InfluxDB\"");
             return;
         }
         user = no_users ? NULL : creds.user;
@@ -231,6 +291,7 @@ static void do_query(st_router *r, const struct st_http_req *req, struct st_http
                           .user = user,
                           .auth = r->auth_on,
                           .pretty = pretty != NULL && strcmp(pretty, "true") == 0,
+                          .get = strcmp(req->method, "GET") == 0,
                           .timeout_ms = r->meta_timeout_ms};
     int status = 200;
     if (st_qadmin_run(&ctx, q, &resp->body, &status) != ST_OK) {
@@ -239,6 +300,17 @@ static void do_query(st_router *r, const struct st_http_req *req, struct st_http
         return;
     }
     resp->status = status;
+    const char *chunked = st_http_param(req, "chunked");
+    if (status == 200 && chunked != NULL && strcmp(chunked, "true") == 0 && !ctx.pretty) {
+        struct st_buf lines;
+        st_buf_init(&lines);
+        if (split_results(&resp->body, &lines)) {
+            st_buf_fini(&resp->body);
+            resp->body = lines;
+        } else {
+            st_buf_fini(&lines);
+        }
+    }
 }
 
 static void do_ping(const struct st_http_req *req, struct st_http_resp *resp)
@@ -250,7 +322,6 @@ static void do_ping(const struct st_http_req *req, struct st_http_resp *resp)
         return;
     }
     resp->status = 204;
-    resp->content_type = NULL;
 }
 
 static void do_health(st_router *r, struct st_http_resp *resp)
@@ -264,15 +335,17 @@ static void do_health(st_router *r, struct st_http_resp *resp)
         st_mcli_release(r->meta, mc);
     }
     bool ok = mc != NULL && up > 0;
-    const char *msg = ok             ? "ready for queries and writes"
+    const char *msg = ok           ? "ready for queries and writes"
                       : mc == NULL ? "no catalogue from the meta service yet"
                                    : "no data node is up";
     resp->status = ok ? 200 : 503;
+    /* InfluxDB 1.8's shape, so health checks written for it work. */
     st_buf_printf(&resp->body,
-                  "{\"name\":\"strata-router\",\"message\":\"%s\",\"status\":\"%s\","
-                  "\"checks\":[],\"version\":\"" VERSION
-                  "\",\"data_nodes\":%zu,\"data_nodes_up\":%zu}\n",
-                  msg, ok ? "pass" : "fail", nodes, up);
+                  "{\"name\":\"influxdb\",\"message\":\"%s\",\"status\":\"%s\","
+                  "\"checks\":[],\"version\":\"" VERSION "\"}\n",
+                  msg, ok ? "pass" : "fail");
+    if (!ok)
+        fprintf(stderr, "strata-router: /health: %s (%zu data nodes, %zu up)\n", msg, nodes, up);
 }
 
 static void do_metrics(st_router *r, struct st_http_resp *resp)
@@ -282,15 +355,15 @@ static void do_metrics(st_router *r, struct st_http_resp *resp)
     st_buf_puts(b, "# HELP strata_router_http_requests_total HTTP requests by endpoint and "
                    "status class.\n# TYPE strata_router_http_requests_total counter\n");
     for (int e = 0; e < EP_N; e++) {
-        st_buf_printf(b, "strata_router_http_requests_total{endpoint=\"%s\",code=\"2xx\"} %" PRIu64
-                         "\n",
-                      ep_names[e], (uint64_t)atomic_load(&r->status_2xx[e]));
-        st_buf_printf(b, "strata_router_http_requests_total{endpoint=\"%s\",code=\"4xx\"} %" PRIu64
-                         "\n",
-                      ep_names[e], (uint64_t)atomic_load(&r->status_4xx[e]));
-        st_buf_printf(b, "strata_router_http_requests_total{endpoint=\"%s\",code=\"5xx\"} %" PRIu64
-                         "\n",
-                      ep_names[e], (uint64_t)atomic_load(&r->status_5xx[e]));
+        st_buf_printf(
+            b, "strata_router_http_requests_total{endpoint=\"%s\",code=\"2xx\"} %" PRIu64 "\n",
+            ep_names[e], (uint64_t)atomic_load(&r->status_2xx[e]));
+        st_buf_printf(
+            b, "strata_router_http_requests_total{endpoint=\"%s\",code=\"4xx\"} %" PRIu64 "\n",
+            ep_names[e], (uint64_t)atomic_load(&r->status_4xx[e]));
+        st_buf_printf(
+            b, "strata_router_http_requests_total{endpoint=\"%s\",code=\"5xx\"} %" PRIu64 "\n",
+            ep_names[e], (uint64_t)atomic_load(&r->status_5xx[e]));
     }
     st_buf_printf(b,
                   "# HELP strata_router_points_written_total Points acknowledged at the "
@@ -311,9 +384,8 @@ static void do_metrics(st_router *r, struct st_http_resp *resp)
                   "# TYPE strata_router_catalogue_index gauge\n"
                   "strata_router_catalogue_index %" PRIu64 "\n",
                   (uint64_t)atomic_load(&r->points_written),
-                  (uint64_t)atomic_load(&r->points_dropped),
-                  (uint64_t)atomic_load(&r->write_bytes), (int64_t)atomic_load(&r->in_flight),
-                  st_mcli_index(r->meta));
+                  (uint64_t)atomic_load(&r->points_dropped), (uint64_t)atomic_load(&r->write_bytes),
+                  (int64_t)atomic_load(&r->in_flight), st_mcli_index(r->meta));
     st_owners_metrics(r->owners, b);
 }
 
@@ -335,8 +407,9 @@ static enum endpoint endpoint_of(const char *path)
 }
 
 /* Go's net/http answer to a method a route does not take. */
-static void not_allowed(struct st_http_resp *resp)
+static void not_allowed(struct st_http_resp *resp, const char *allow)
 {
+    st_http_resp_header(resp, "Allow", allow);
     resp->status = 405;
     resp->content_type = "text/plain; charset=utf-8";
     st_buf_puts(&resp->body, "Method Not Allowed\n");
@@ -345,6 +418,62 @@ static void not_allowed(struct st_http_resp *resp)
 static bool method_is(const struct st_http_req *req, const char *a, const char *b)
 {
     return strcmp(req->method, a) == 0 || (b != NULL && strcmp(req->method, b) == 0);
+}
+
+/* Decodes the JSON string at @p (after its opening quote) into @out. */
+static void json_unquote(const char *p, char *out, size_t outlen)
+{
+    size_t o = 0;
+    for (; *p && *p != '"' && o + 4 < outlen; p++) {
+        if (*p != '\\') {
+            out[o++] = *p;
+            continue;
+        }
+        p++;
+        if (*p == 'u' && p[1] && p[2] && p[3] && p[4]) {
+            unsigned cp = (unsigned)strtoul((char[]){p[1], p[2], p[3], p[4], 0}, NULL, 16);
+            if (cp < 0x80) {
+                out[o++] = (char)cp;
+            } else if (cp < 0x800) {
+                out[o++] = (char)(0xC0 | cp >> 6);
+                out[o++] = (char)(0x80 | (cp & 0x3F));
+            } else {
+                out[o++] = (char)(0xE0 | cp >> 12);
+                out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                out[o++] = (char)(0x80 | (cp & 0x3F));
+            }
+            p += 4;
+        } else if (*p) {
+            out[o++] = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p == 'r' ? '\r' : *p;
+        } else {
+            break;
+        }
+    }
+    out[o] = '\0';
+}
+
+/* InfluxDB repeats an error in X-Influxdb-Error, except on 401. Answers
+ * built by the statement executor carry only the body: add it from there. */
+static void error_header(struct st_http_resp *resp)
+{
+    static const char name[] = "X-Influxdb-Error";
+    size_t at = resp->nheaders;
+    for (size_t i = 0; i < resp->nheaders; i++)
+        if (strcasecmp(resp->headers[i].name, name) == 0)
+            at = i;
+    if (resp->status == 401 && at < resp->nheaders) {
+        memmove(&resp->headers[at], &resp->headers[at + 1],
+                (resp->nheaders - at - 1) * sizeof(resp->headers[0]));
+        resp->nheaders--;
+        return;
+    }
+    static const char prefix[] = "{\"error\":\"";
+    if (resp->status < 400 || resp->status == 401 || at < resp->nheaders ||
+        resp->body.len < sizeof(prefix) || strncmp(resp->body.p, prefix, sizeof(prefix) - 1) != 0)
+        return;
+    char msg[sizeof(resp->headers[0].value)];
+    json_unquote(resp->body.p + sizeof(prefix) - 1, msg, sizeof(msg));
+    st_http_resp_header(resp, name, msg);
 }
 
 void st_router_handle(void *arg, const struct st_http_req *req, struct st_http_resp *resp)
@@ -361,26 +490,26 @@ void st_router_handle(void *arg, const struct st_http_req *req, struct st_http_r
     switch (ep) {
     case EP_WRITE:
         if (!method_is(req, "POST", NULL))
-            not_allowed(resp);
+            not_allowed(resp, "OPTIONS, POST");
         else
             do_write(r, req, resp, st_http_param(req, "db"), st_http_param(req, "rp"),
                      st_http_param(req, "precision"));
         break;
     case EP_WRITE_V2:
         if (!method_is(req, "POST", NULL))
-            not_allowed(resp);
+            not_allowed(resp, "OPTIONS, POST");
         else
             do_write_v2(r, req, resp);
         break;
     case EP_QUERY:
         if (!method_is(req, "GET", "POST"))
-            not_allowed(resp);
+            not_allowed(resp, "GET, OPTIONS, POST");
         else
             do_query(r, req, resp);
         break;
     case EP_PING:
         if (!method_is(req, "GET", "HEAD"))
-            not_allowed(resp);
+            not_allowed(resp, "GET, HEAD");
         else
             do_ping(req, resp);
         break;
@@ -399,6 +528,7 @@ void st_router_handle(void *arg, const struct st_http_req *req, struct st_http_r
         st_buf_puts(&resp->body, "404 page not found\n");
         break;
     }
+    error_header(resp);
     if (resp->status < 300)
         atomic_fetch_add(&r->status_2xx[ep], 1);
     else if (resp->status < 500)

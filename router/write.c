@@ -200,8 +200,8 @@ static int put_i64(struct st_buf *b, int64_t v)
 
 /* Appends @pt as canonical line protocol: series key, the fields as
  * written, the time in ns. */
-static int append_point(struct sbatch *b, const struct st_buf *key,
-                        const struct st_lp_batch *lp, const struct st_lp_point *pt)
+static int append_point(struct sbatch *b, const struct st_buf *key, const struct st_lp_batch *lp,
+                        const struct st_lp_point *pt)
 {
     const char *f0 = lp->fields[pt->field0].key.p;
     const char *fe = fields_end(pt, f0);
@@ -430,10 +430,9 @@ static int replicate(struct wctx *c, const struct st_write_req *req, struct fan 
             const Strata__DataNode *n = st_cat_node(cat, id);
             if (n->status == STRATA__NODE_STATUS__DOWN || st_owner_has_hints(w)) {
                 if (b->why[0] == '\0')
-                    snprintf(b->why, sizeof(b->why), "data node %" PRIu64 " (%s) is %s", id,
-                             n->rpc_addr,
-                             n->status == STRATA__NODE_STATUS__DOWN ? "down"
-                                                                    : "catching up on hints");
+                    snprintf(
+                        b->why, sizeof(b->why), "data node %" PRIu64 " (%s) is %s", id, n->rpc_addr,
+                        n->status == STRATA__NODE_STATUS__DOWN ? "down" : "catching up on hints");
                 hint(f, b, w);
                 continue;
             }
@@ -463,6 +462,20 @@ static int replicate(struct wctx *c, const struct st_write_req *req, struct fan 
             b->acks++;
         else if (verdict < 0)
             hint(f, b, k->w);
+    }
+    return rv;
+}
+
+/* Every parse error's text, newline-separated, as InfluxDB joins them. */
+static int put_parse_errors(const struct wctx *c, struct st_buf *out)
+{
+    int rv = ST_OK;
+    for (size_t i = 0; i < c->lp.nerrors && rv == ST_OK; i++) {
+        struct st_slice s = st_lp_error_text(&c->lp, i);
+        if (i > 0)
+            rv = st_buf_putc(out, '\n');
+        if (rv == ST_OK)
+            rv = st_buf_append(out, s.p, s.len);
     }
     return rv;
 }
@@ -512,13 +525,8 @@ static int answer(struct wctx *c, const struct st_write_req *req, uint64_t parse
     st_buf_reset(&res->error);
     int rv = st_buf_puts(&res->error, "partial write: ");
     if (parse_dropped) {
-        for (size_t i = 0; i < c->lp.nerrors && rv == ST_OK; i++) {
-            struct st_slice s = st_lp_error_text(&c->lp, i);
-            if (i > 0)
-                rv = st_buf_putc(&res->error, '\n');
-            if (rv == ST_OK)
-                rv = st_buf_append(&res->error, s.p, s.len);
-        }
+        if (rv == ST_OK)
+            rv = put_parse_errors(c, &res->error);
     } else if (expired_n) {
         rv = st_buf_puts(&res->error, "points beyond retention policy");
     } else {
@@ -541,22 +549,6 @@ int st_write_run(const struct st_write_env *env, const struct st_write_req *req,
     c->nsb = 0;
     if (st_lp_parse(&c->lp, req->body, req->len, req->precision, req->now_ns) != ST_OK)
         return ST_ENOMEM;
-    if (c->lp.npoints == 0 && c->lp.nerrors > 0) {
-        /* Nothing parsed: InfluxDB answers the parse errors alone. */
-        st_buf_reset(&res->error);
-        int rv = ST_OK;
-        for (size_t i = 0; i < c->lp.nerrors && rv == ST_OK; i++) {
-            struct st_slice s = st_lp_error_text(&c->lp, i);
-            if (i > 0)
-                rv = st_buf_putc(&res->error, '\n');
-            if (rv == ST_OK)
-                rv = st_buf_append(&res->error, s.p, s.len);
-        }
-        res->status = 400;
-        res->dropped = c->lp.nerrors;
-        return rv == ST_OK ? ST_OK : ST_ENOMEM;
-    }
-
     char err[512] = "";
     const struct st_mcat *mc = st_mcli_acquire(env->meta);
     if (mc == NULL)
@@ -577,6 +569,16 @@ int st_write_run(const struct st_write_env *env, const struct st_write_req *req,
             rv = fail(res, 500, err);
             goto out;
         }
+        if (c->lp.npoints == 0 && c->lp.nerrors > 0) {
+            /* Nothing parsed: after the database check, InfluxDB answers
+             * the parse errors alone. */
+            st_buf_reset(&res->error);
+            rv = put_parse_errors(c, &res->error);
+            res->status = 400;
+            res->dropped = c->lp.nerrors;
+            rv = rv == ST_OK ? ST_OK : ST_ENOMEM;
+            goto out;
+        }
         int64_t times[MAX_MISSING];
         size_t nmiss = find_missing(mc->cat, req, rp, &c->lp, times);
         if (nmiss == 0)
@@ -589,8 +591,8 @@ int st_write_run(const struct st_write_env *env, const struct st_write_req *req,
         mc = NULL;
         for (size_t i = 0; i < nmiss; i++) {
             struct st_mcli_loc loc;
-            int lrv = st_mcli_locate(env->meta, req->db, req->rp, 0, times[i], &loc, err,
-                                     sizeof(err));
+            int lrv =
+                st_mcli_locate(env->meta, req->db, req->rp, 0, times[i], &loc, err, sizeof(err));
             if (lrv == ST_ENOTFOUND) {
                 rv = fail(res, 404, err);
                 goto out;

@@ -52,11 +52,11 @@ struct st_write_req {
 };
 
 struct st_write_res {
-    int status;           /* HTTP status: 204, 400, 404, 500, 503 */
-    struct st_buf error;  /* the "error" text when status is not 204 (caller-initialized) */
-    uint64_t points;      /* points written (acknowledged at the level) */
-    uint64_t dropped;     /* points refused (parse errors, beyond retention, type conflicts) */
-    uint64_t hinted;      /* batches queued for owners */
+    int status;          /* HTTP status: 204, 400, 404, 500, 503 */
+    struct st_buf error; /* the "error" text when status is not 204 (caller-initialized) */
+    uint64_t points;     /* points written (acknowledged at the level) */
+    uint64_t dropped;    /* points refused (parse errors, beyond retention, type conflicts) */
+    uint64_t hinted;     /* batches queued for owners */
 };
 
 /* Runs one write. Returns ST_OK when @res says what to answer (even an

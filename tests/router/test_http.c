@@ -362,7 +362,7 @@ START_TEST(test_http_param_form_body)
                           form, strlen(form)),
                      200);
     ck_assert(ECHOED("q=SELECT 1+1 FROM \"m\""));
-    ck_assert(ECHOED("db=fromurl")); /* the query string wins */
+    ck_assert(ECHOED("db=frombody")); /* the body wins, as Go's FormValue */
     ck_assert(ECHOED("p=secret"));
     ck_assert_str_eq(ECHO_BODY(), form); /* the handler still sees the raw body */
 
@@ -594,7 +594,7 @@ START_TEST(test_http_no_content_and_head)
 {
     struct conn c = CONNECT();
     ck_assert_int_eq(REQUEST(&c, "GET /nocontent HTTP/1.1\r\nHost: t\r\n\r\n"), 204);
-    ck_assert_ptr_null(HEADER(&f.r, "Content-Type"));
+    ck_assert_str_eq(or_null(HEADER(&f.r, "Content-Type")), "application/json"); /* as InfluxDB */
     ck_assert_ptr_nonnull(HEADER(&f.r, "Request-Id"));
     const char *cl = HEADER(&f.r, "Content-Length");
     ck_assert(cl == NULL || strcmp(cl, "0") == 0);
@@ -685,7 +685,7 @@ START_TEST(test_http_resp_helpers)
     for (int i = 0; i < ST_HTTP_MAX_HEADERS; i++)
         ck_assert_int_eq(st_http_resp_header(&resp, "X-A", "v"), ST_OK);
     ck_assert_int_eq(st_http_resp_header(&resp, "X-B", "v"), ST_ERANGE);
-    char longv[400];
+    char longv[2000];
     memset(longv, 'v', sizeof(longv) - 1);
     longv[sizeof(longv) - 1] = '\0';
     resp.nheaders = 0;

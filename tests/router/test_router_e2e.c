@@ -191,8 +191,7 @@ static struct t_http_resp query(int j, const char *q)
 {
     char body[4096] = "q=";
     t_http_urlencode(q, body + 2, sizeof(body) - 2);
-    struct t_http_opts o = {.extra_headers =
-                                "Content-Type: application/x-www-form-urlencoded\r\n"};
+    struct t_http_opts o = {.extra_headers = "Content-Type: application/x-www-form-urlencoded\r\n"};
     return t_http(C.http[j], "POST", "/query", body, strlen(body), &o);
 }
 
@@ -335,8 +334,8 @@ static double metric_sum(int j, const char *name)
     ck_assert_int_eq(r.status, 200);
     double sum = 0;
     size_t nl = strlen(name);
-    for (char *line = r.body; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1
-                                                                      : NULL) {
+    for (char *line = r.body; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
         if (strncmp(line, name, nl) == 0 && (line[nl] == '{' || line[nl] == ' ')) {
             char *sp = strchr(line, ' ');
             if (sp)

@@ -1,0 +1,133 @@
+/* InfluxQL: the statements of a /query request, parsed as InfluxDB 1.6 parses them (st_iql_). */
+#ifndef ST_INFLUXQL_H
+#define ST_INFLUXQL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/*
+ * st_iql_parse() turns the q= text of a /query request into a list of
+ * statements, or into InfluxDB's parse error ("found FOO, expected SELECT,
+ * ... at line 1, char 1"), with InfluxDB 1.6's tokens, positions and words
+ * (docs/influxql.md).
+ *
+ * The statements that manage the catalogue are parsed completely. Every
+ * other statement of InfluxQL (SELECT, SHOW MEASUREMENTS, DROP SERIES ...)
+ * is recognised by its leading keywords and kept as ST_IQL_UNSUPPORTED with
+ * its text, so that an executor can answer "not implemented yet" for it
+ * alone; its remaining tokens are skipped up to the next ';' without
+ * further checks. Adding a statement means adding a kind, its fields and a
+ * handler in the parse tree of influxql_parse.c.
+ */
+
+enum st_iql_kind {
+    ST_IQL_UNSUPPORTED = 0, /* valid InfluxQL this version does not run: what, text */
+    ST_IQL_CREATE_DATABASE, /* name; with, rp, rp_name */
+    ST_IQL_DROP_DATABASE,   /* name */
+    ST_IQL_SHOW_DATABASES,  /* - */
+    ST_IQL_CREATE_RP,       /* name ON db; rp (duration and replication always set) */
+    ST_IQL_ALTER_RP,        /* name ON db; rp (at least one option set) */
+    ST_IQL_DROP_RP,         /* name ON db */
+    ST_IQL_SHOW_RPS,        /* db, NULL when there is no ON clause */
+    ST_IQL_CREATE_USER,     /* name, password, admin */
+    ST_IQL_DROP_USER,       /* name */
+    ST_IQL_SET_PASSWORD,    /* name, password */
+    ST_IQL_GRANT,           /* priv ON db TO name */
+    ST_IQL_GRANT_ADMIN,     /* GRANT ALL PRIVILEGES TO name */
+    ST_IQL_REVOKE,          /* priv ON db FROM name */
+    ST_IQL_REVOKE_ADMIN,    /* REVOKE ALL PRIVILEGES FROM name */
+    ST_IQL_SHOW_USERS,      /* - */
+    ST_IQL_SHOW_GRANTS,     /* SHOW GRANTS FOR name */
+};
+
+/* InfluxQL privileges; the values are those of proto/meta.proto's Privilege
+ * (READ and WRITE are bits, ALL both). */
+enum st_iql_priv {
+    ST_IQL_NO_PRIVILEGES = 0,
+    ST_IQL_READ = 1,
+    ST_IQL_WRITE = 2,
+    ST_IQL_ALL_PRIVILEGES = 3,
+};
+
+/* Options of a retention policy: CREATE DATABASE ... WITH, CREATE and
+ * ALTER RETENTION POLICY. Durations are ns; INF is 0. */
+struct st_iql_rp_opts {
+    bool has_duration;
+    int64_t duration_ns;
+    bool has_replication;
+    int replication; /* 1 .. INT32_MAX */
+    bool has_shard_duration;
+    int64_t shard_duration_ns; /* > 0 when given to CREATE/ALTER RETENTION POLICY */
+    bool is_default;           /* DEFAULT (RP statements) */
+};
+
+/* One statement. Which fields are meaningful depends on @kind (see
+ * enum st_iql_kind); the others are NULL, false or 0. Strings are
+ * NUL-terminated and owned by the query. */
+struct st_iql_stmt {
+    enum st_iql_kind kind;
+    const char *name;     /* the database, policy or user the statement is about */
+    const char *db;       /* ON db */
+    const char *password; /* CREATE USER, SET PASSWORD */
+    bool admin;           /* CREATE USER ... WITH ALL PRIVILEGES */
+    bool with;            /* CREATE DATABASE: a WITH clause was given */
+    const char *rp_name;  /* CREATE DATABASE ... WITH NAME, else NULL */
+    struct st_iql_rp_opts rp;
+    enum st_iql_priv priv; /* GRANT, REVOKE */
+    const char *what;      /* UNSUPPORTED: its leading keywords, "SHOW MEASUREMENTS" */
+    const char *text;      /* UNSUPPORTED: the statement as written (no ';') */
+    size_t text_len;
+};
+
+/* A parsed query: its statements in order. */
+struct st_iql_query {
+    size_t n;
+    struct st_iql_stmt *stmts;
+    void *mem; /* private: the arena holding everything above */
+};
+
+/* Parses @text (@len bytes, borrowed; need not be NUL-terminated). On ST_OK
+ * *@out is the query (no statements for an empty or ";" text); the caller
+ * owns it: st_iql_free(). ST_EPARSE: the text is not InfluxQL; InfluxDB's
+ * message (without the "error parsing query: " prefix) is appended to @err.
+ * ST_ENOMEM. */
+int st_iql_parse(const char *text, size_t len, struct st_iql_query **out, struct st_buf *err);
+
+/* Frees @q and everything it holds. NULL is fine. */
+void st_iql_free(struct st_iql_query *q);
+
+/* Appends the statement as InfluxDB 1.6 prints it in messages (String() of
+ * its AST: "CREATE USER bob WITH PASSWORD [REDACTED]", identifiers quoted
+ * when needed); an UNSUPPORTED statement as written. ST_OK or ST_ENOMEM. */
+int st_iql_stmt_string(const struct st_iql_stmt *s, struct st_buf *out);
+
+/* Appends @s as an InfluxQL identifier: bare if it can be, else in double
+ * quotes with \n, \\ and \" escaped (InfluxDB's QuoteIdent). */
+int st_iql_quote_ident(struct st_buf *out, const char *s);
+
+/* Appends @ns as an InfluxQL duration literal: "0s", "1w", "36h", "1500ms",
+ * "15u", "7ns" (InfluxDB's FormatDuration). */
+int st_iql_fmt_duration(struct st_buf *out, int64_t ns);
+
+/* Appends @ns as Go's time.Duration prints it: "0s", "168h0m0s", "1.5s",
+ * "1µs" (SHOW RETENTION POLICIES uses this form). */
+int st_iql_go_duration(struct st_buf *out, int64_t ns);
+
+/* "NO PRIVILEGES", "READ", "WRITE", "ALL PRIVILEGES" (static). */
+const char *st_iql_priv_name(enum st_iql_priv p);
+
+/* InfluxDB's parser of duration literals ("1h30m", "7d", "10ns"): ST_OK
+ * with *@ns, or ST_EPARSE with InfluxDB's message in @err ("invalid
+ * duration", "overflowed duration ..."). @s is @len bytes. */
+int st_iql_parse_duration(const char *s, size_t len, int64_t *ns, struct st_buf *err);
+
+/* Go's utf8.DecodeRune, which InfluxDB's text handling follows: the rune
+ * at @p (@n > 0 bytes) in *@r and its size; an invalid byte (bad lead or
+ * continuation, overlong form, surrogate, truncated sequence) is U+FFFD of
+ * size 1. */
+size_t st_iql_utf8_decode(const unsigned char *p, size_t n, int32_t *r);
+
+#endif

@@ -1,0 +1,38 @@
+/* Internals of router/qadmin: one run of a query, and the statement executors. */
+#ifndef ST_QADMIN_INT_H
+#define ST_QADMIN_INT_H
+
+#include "buf.h"
+#include "client.h"
+#include "influxql.h"
+#include "qadmin.h"
+
+/* What an executor answers besides ST_OK and ST_ENOMEM. */
+#define QA_FAIL ST_EINVAL        /* the statement failed: error in err; status stays 200 */
+#define QA_FAIL_META ST_EUNAVAIL /* meta was unreachable: error in err; status 500 */
+
+struct qa_run {
+    const struct st_qctx *ctx;
+    /* With auth, the requesting user when it is not an admin (SHOW
+     * DATABASES lists only what it may read or write); borrowed from
+     * @auth_cat. NULL: everything is visible. */
+    const Strata__User *viewer;
+    struct st_buf series; /* compact JSON of the statement's series objects, comma-separated */
+    struct st_buf err;    /* the statement's error */
+};
+
+/* Runs @s. ST_OK (a result, maybe series), QA_FAIL, QA_FAIL_META or
+ * ST_ENOMEM. */
+int qa_exec(struct qa_run *r, const struct st_iql_stmt *s);
+
+/* Appends {"name":@name,"columns":[...],"values":[ to @b (no "name" key
+ * when @name is NULL); *@mark remembers where "values" starts. The caller
+ * appends the rows (JSON arrays, comma-separated), then qa_series_end(). */
+int qa_series_begin(struct st_buf *b, const char *name, const char *const *cols, size_t ncols,
+                    size_t *mark);
+
+/* Closes the series; without rows the "values" key is dropped, as InfluxDB
+ * omits it. */
+int qa_series_end(struct st_buf *b, size_t mark, size_t nrows);
+
+#endif
