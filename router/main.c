@@ -11,7 +11,9 @@
  * has arrived; it holds "http://HOST:PORT" and a newline. SIGTERM or SIGINT
  * stops the router: the HTTP server first (requests in progress finish),
  * then the replayers. See docs/router-api.md. */
+#define _GNU_SOURCE /* mallopt */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -159,6 +161,15 @@ int main(int argc, char **argv)
     ro.meta = urls;
     ro.dir = dir;
     mkdirs(dir);
+
+    /* Two malloc arenas: every connection has its own thread, and an arena
+     * per thread keeps each one's high-water mark of request buffers
+     * (docs/bench-router.md measured the difference). */
+    mallopt(M_ARENA_MAX, 2);
+    /* Bodies and batches are hundreds of kilobytes: keep them on the heap
+     * rather than a fresh mmap, and its page faults, per request. */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 128 << 20);
 
     /* Peers die: a write to their socket must not kill the router. The
      * stop signals are taken by sigwait() below, on this thread only. */
