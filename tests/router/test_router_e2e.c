@@ -99,7 +99,14 @@ static void start_data(int i)
     ck_assert_msg(t_wait_file(ready, C.data[i], 20000), "strata-data did not start (see %s)", log);
 }
 
+static void start_router_args(int j, const char *extra_flag, const char *extra_value);
+
 static void start_router(int j)
+{
+    start_router_args(j, NULL, NULL);
+}
+
+static void start_router_args(int j, const char *extra_flag, const char *extra_value)
 {
     char rdir[4200], ready[4200], log[4200], http[64], maxb[32];
     snprintf(rdir, sizeof(rdir), "%s/router-%d", C.dir, j + 1);
@@ -121,6 +128,8 @@ static void start_router(int j)
                     "5000",
                     "--ready-file",
                     ready,
+                    (char *)extra_flag,
+                    (char *)extra_value,
                     NULL};
     C.router[j] = t_proc_start(argv, log);
     ck_assert_msg(t_wait_file(ready, C.router[j], 20000), "strata-router did not start (see %s)",
@@ -547,6 +556,43 @@ START_TEST(test_consistency_and_hinted_handoff)
 }
 END_TEST
 
+/* A full hinted-handoff queue fails the writes that need it, clearly,
+ * even when the consistency level is met. */
+START_TEST(test_hinted_handoff_queue_full)
+{
+    create_db("full");
+    int64_t t0 = wall_ns() - 900000000000LL;
+    size_t len;
+    char *body = make_lines("warm", 100, t0, &len);
+    struct t_http_resp r = write_lines(0, "db=full", body, len);
+    ck_assert_int_eq(r.status, 204);
+    t_http_free(&r);
+    free(body);
+    /* Router 2 again, with room for a few batches per node. */
+    t_proc_kill(C.router[1], SIGTERM, true);
+    start_router_args(1, "--hh-max-bytes", "20000");
+    t_proc_kill(C.data[1], SIGTERM, true);
+    C.data[1] = 0;
+    int full = 0, ok = 0;
+    for (int i = 0; i < 10; i++) {
+        body = make_lines("f", 200, t0 + i * 1000000000LL, &len);
+        r = write_lines(1, "db=full&consistency=one", body, len);
+        if (r.status == 503 && strstr(r.body, "hinted handoff queue") && strstr(r.body, "is full"))
+            full++;
+        else if (r.status == 204)
+            ok++;
+        else
+            ck_abort_msg("unexpected answer %d %s", r.status, r.body);
+        t_http_free(&r);
+        free(body);
+    }
+    ck_assert_int_gt(ok, 0);
+    ck_assert_int_gt(full, 0);
+    ck_assert_double_gt(metric_sum(1, "strata_router_hinted_handoff_bytes"), 0);
+    ck_assert_double_le(metric_sum(1, "strata_router_hinted_handoff_bytes"), 20000);
+}
+END_TEST
+
 struct writer {
     int router;
     int64_t t0;
@@ -598,6 +644,7 @@ int main(void)
     tcase_add_test(tc, test_gzip_chunked_and_too_large);
     tcase_add_test(tc, test_consistency_and_hinted_handoff);
     tcase_add_test(tc, test_two_routers_same_series);
+    tcase_add_test(tc, test_hinted_handoff_queue_full);
     suite_add_tcase(s, tc);
     return t_run_suite(s);
 }
