@@ -570,6 +570,14 @@ void st_lp_batch_reset(struct st_lp_batch *b)
 int st_lp_parse(struct st_lp_batch *b, const char *body, size_t len, enum st_precision precision,
                 int64_t now_ns)
 {
+    struct st_lp_cursor cur = {0, 1};
+    return st_lp_parse_some(b, body, len, precision, now_ns, &cur, SIZE_MAX);
+}
+
+int st_lp_parse_some(struct st_lp_batch *b, const char *body, size_t len,
+                     enum st_precision precision, int64_t now_ns, struct st_lp_cursor *cur,
+                     size_t max_points)
+{
     struct parser ps = {.b = b, .mult = st_precision_ns(precision)};
     /* Like InfluxDB, a point without a timestamp gets the receive time
      * truncated to the precision. */
@@ -577,9 +585,10 @@ int st_lp_parse(struct st_lp_batch *b, const char *body, size_t len, enum st_pre
     if (now_ns % ps.mult < 0)
         ps.default_time -= ps.mult;
 
-    size_t pos = 0;
-    uint32_t line_no = 1;
-    while (pos < len) {
+    size_t pos = cur->pos;
+    uint32_t line_no = cur->line_no ? cur->line_no : 1;
+    int rv = ST_OK;
+    while (pos < len && b->npoints < max_points) {
         uint32_t extra = 0;
         size_t end = scan_line(body, len, pos, &extra);
         const char *line = body + pos;
@@ -596,9 +605,10 @@ int st_lp_parse(struct st_lp_batch *b, const char *body, size_t len, enum st_pre
             n--;
         if (start >= n)
             continue;
-        int rv = parse_point(&ps, line + start, n - start, this_line);
-        if (rv != ST_OK)
-            return rv;
+        if ((rv = parse_point(&ps, line + start, n - start, this_line)) != ST_OK)
+            break;
     }
-    return ST_OK;
+    cur->pos = pos < len ? pos : len;
+    cur->line_no = line_no;
+    return rv;
 }

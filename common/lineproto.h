@@ -115,6 +115,22 @@ void st_lp_batch_reset(struct st_lp_batch *b);
 int st_lp_parse(struct st_lp_batch *b, const char *body, size_t len, enum st_precision precision,
                 int64_t now_ns);
 
+/* Where st_lp_parse_some() goes on: a byte offset in the body and the
+ * 1-based number of the line starting there. {0, 1} starts a body. */
+struct st_lp_cursor {
+    size_t pos;
+    uint32_t line_no;
+};
+
+/* st_lp_parse() of a body in pieces, to bound the batch's memory: parses
+ * lines from @cur on until the batch holds @max_points points or the body
+ * ends, and moves @cur past them. Done when cur->pos == @len. Line numbers
+ * and errors read as if the whole body had been parsed at once (reset the
+ * batch between pieces as needed). ST_OK or ST_ENOMEM. */
+int st_lp_parse_some(struct st_lp_batch *b, const char *body, size_t len,
+                     enum st_precision precision, int64_t now_ns, struct st_lp_cursor *cur,
+                     size_t max_points);
+
 /* The full InfluxDB error text of error @i ("unable to parse ...").
  * Valid until the batch is reset or freed. */
 static inline struct st_slice st_lp_error_text(const struct st_lp_batch *b, size_t i)

@@ -20,6 +20,7 @@
 #include "err.h"
 
 #define MAX_MISSING 64
+#define CHUNK_POINTS 1000 /* points parsed and routed at a time */
 
 /* One shard's batch in this request. */
 struct sbatch {
@@ -45,8 +46,10 @@ struct call {
 
 /* Per-thread state reused across requests. */
 struct wctx {
-    struct st_lp_batch lp;
+    struct st_lp_batch lp; /* the chunk being routed */
     struct st_buf key, resp;
+    struct st_buf errs; /* parse errors of the whole body, newline-separated */
+    uint64_t nerrs;
     struct sbatch *sb;
     size_t nsb, capsb;
     struct call *calls;
@@ -62,6 +65,7 @@ static void ctx_free(void *p)
     st_lp_batch_fini(&c->lp);
     st_buf_fini(&c->key);
     st_buf_fini(&c->resp);
+    st_buf_fini(&c->errs);
     for (size_t i = 0; i < c->capsb; i++) {
         st_buf_fini(&c->sb[i].lines);
         st_buf_fini(&c->sb[i].packed);
@@ -88,6 +92,7 @@ static struct wctx *ctx_get(void)
     st_lp_batch_init(&c->lp);
     st_buf_init(&c->key);
     st_buf_init(&c->resp);
+    st_buf_init(&c->errs);
     pthread_setspecific(ctx_key, c);
     return c;
 }
@@ -480,9 +485,10 @@ static int put_parse_errors(const struct wctx *c, struct st_buf *out)
     return rv;
 }
 
-static int answer(struct wctx *c, const struct st_write_req *req, uint64_t parse_dropped,
-                  uint64_t expired_n, const struct fan *f, struct st_write_res *res)
+static int answer(struct wctx *c, const struct st_write_req *req, uint64_t expired_n,
+                  const struct fan *f, struct st_write_res *res)
 {
+    uint64_t parse_dropped = c->nerrs;
     uint64_t written = 0, dropped = parse_dropped + expired_n;
     const char *drop_msg = NULL;
     const struct sbatch *unmet = NULL;
@@ -526,7 +532,7 @@ static int answer(struct wctx *c, const struct st_write_req *req, uint64_t parse
     int rv = st_buf_puts(&res->error, "partial write: ");
     if (parse_dropped) {
         if (rv == ST_OK)
-            rv = put_parse_errors(c, &res->error);
+            rv = st_buf_append(&res->error, c->errs.p, c->errs.len);
     } else if (expired_n) {
         rv = st_buf_puts(&res->error, "points beyond retention policy");
     } else {
@@ -537,6 +543,102 @@ static int answer(struct wctx *c, const struct st_write_req *req, uint64_t parse
     return rv == ST_OK ? ST_OK : ST_ENOMEM;
 }
 
+/* The catalogue copies one request holds: batches point into any of them,
+ * so none is released before the request ends. */
+#define MAX_HELD 16
+struct held {
+    const struct st_mcat *cat[MAX_HELD];
+    size_t n;
+};
+
+static const Strata__Catalogue *newest(const struct held *h)
+{
+    return h->cat[h->n - 1]->cat;
+}
+
+/* The database and policy exist: ST_OK with res->status still 204, or the
+ * refusal in @res. */
+static int check_target(const Strata__Catalogue *cat, const struct st_write_req *req,
+                        struct st_write_res *res)
+{
+    char err[600];
+    if (st_cat_database(cat, req->db) == NULL) {
+        snprintf(err, sizeof(err), "database not found: \"%s\"", req->db);
+        return fail(res, 404, err);
+    }
+    if (st_cat_rp(cat, req->db, req->rp) == NULL) { /* InfluxDB 1.x answers these with 500 */
+        if (req->rp && req->rp[0])
+            snprintf(err, sizeof(err), "retention policy not found: %s", req->rp);
+        else
+            snprintf(err, sizeof(err), "default retention policy not set for: %s", req->db);
+        return fail(res, 500, err);
+    }
+    return ST_OK;
+}
+
+/* Pass 1 for the parsed chunk: creates the shard groups it needs and the
+ * catalogue lacks, then holds the newer catalogue. Refusals go to @res. */
+static int ensure_groups(const struct st_write_env *env, const struct st_write_req *req,
+                         struct wctx *c, struct held *h, struct st_write_res *res)
+{
+    char err[512] = "";
+    for (int round = 0;; round++) {
+        const Strata__RetentionPolicy *rp = st_cat_rp(newest(h), req->db, req->rp);
+        if (rp == NULL) /* dropped meanwhile */
+            return check_target(newest(h), req, res);
+        int64_t times[MAX_MISSING];
+        size_t nmiss = find_missing(newest(h), req, rp, &c->lp, times);
+        if (nmiss == 0)
+            return ST_OK;
+        if (round == 100 || h->n == MAX_HELD) /* UNTESTED: groups vanish as fast as made */
+            return fail(res, 503, "write failed: shard groups keep disappearing");
+        for (size_t i = 0; i < nmiss; i++) {
+            struct st_mcli_loc loc;
+            int lrv =
+                st_mcli_locate(env->meta, req->db, req->rp, 0, times[i], &loc, err, sizeof(err));
+            if (lrv == ST_ENOTFOUND)
+                return fail(res, 404, err);
+            if (lrv != ST_OK) {
+                char msg[700];
+                snprintf(msg, sizeof(msg), "write failed: cannot create a shard group: %s", err);
+                return fail(res, lrv == ST_ENOMEM ? 500 : 503, msg);
+            }
+        }
+        const struct st_mcat *mc = st_mcli_acquire(env->meta);
+        if (mc == NULL) /* UNTESTED: had one a moment ago */
+            return fail(res, 503, "write failed: no catalogue");
+        h->cat[h->n++] = mc;
+    }
+}
+
+/* Pass 2 for the parsed chunk: every point to its shard's batch. */
+static int route_chunk(struct wctx *c, const struct st_write_req *req, const struct held *h,
+                       uint64_t *expired_n, struct st_write_res *res)
+{
+    const Strata__Catalogue *cat = newest(h);
+    const Strata__RetentionPolicy *rp = st_cat_rp(cat, req->db, req->rp);
+    const Strata__ShardGroup *last = NULL;
+    size_t hintidx = 0;
+    for (size_t i = 0; i < c->lp.npoints; i++) {
+        const struct st_lp_point *pt = &c->lp.points[i];
+        if (expired(rp, pt->time, req->now_ns)) {
+            (*expired_n)++;
+            continue;
+        }
+        const Strata__ShardGroup *g = cached_group(cat, req->db, req->rp, pt->time, &last);
+        if (g == NULL) /* UNTESTED: pass 1 created it */
+            return fail(res, 503, "write failed: no shard group");
+        st_buf_reset(&c->key);
+        if (st_lp_series_key(&c->key, &c->lp, pt) != ST_OK)
+            return ST_ENOMEM;
+        const Strata__Shard *s = st_cat_shard_for(g, st_series_hash(c->key.p, c->key.len));
+        struct sbatch *b = s ? batch_for(c, g, s, &hintidx) : NULL;
+        if (b == NULL || append_point(b, &c->key, &c->lp, pt) != ST_OK)
+            return ST_ENOMEM;
+    }
+    return ST_OK;
+}
+
 int st_write_run(const struct st_write_env *env, const struct st_write_req *req,
                  struct st_write_res *res)
 {
@@ -545,103 +647,57 @@ int st_write_run(const struct st_write_env *env, const struct st_write_req *req,
         return ST_ENOMEM;
     res->status = 204;
     res->points = res->dropped = res->hinted = 0;
-    st_lp_batch_reset(&c->lp);
     c->nsb = 0;
-    if (st_lp_parse(&c->lp, req->body, req->len, req->precision, req->now_ns) != ST_OK)
-        return ST_ENOMEM;
-    char err[512] = "";
-    const struct st_mcat *mc = st_mcli_acquire(env->meta);
-    if (mc == NULL)
+    c->nerrs = 0;
+    st_buf_reset(&c->errs);
+    struct held h = {.n = 0};
+    if ((h.cat[0] = st_mcli_acquire(env->meta)) == NULL)
         return fail(res, 503, "write failed: no catalogue from the meta service yet");
-    int rv = ST_OK;
-    for (int round = 0;; round++) {
-        const Strata__RetentionPolicy *rp = st_cat_rp(mc->cat, req->db, req->rp);
-        if (st_cat_database(mc->cat, req->db) == NULL) {
-            snprintf(err, sizeof(err), "database not found: \"%s\"", req->db);
-            rv = fail(res, 404, err);
-            goto out;
-        }
-        if (rp == NULL) { /* InfluxDB 1.x answers these with 500 */
-            if (req->rp && req->rp[0])
-                snprintf(err, sizeof(err), "retention policy not found: %s", req->rp);
-            else
-                snprintf(err, sizeof(err), "default retention policy not set for: %s", req->db);
-            rv = fail(res, 500, err);
-            goto out;
-        }
-        if (c->lp.npoints == 0 && c->lp.nerrors > 0) {
-            /* Nothing parsed: after the database check, InfluxDB answers
-             * the parse errors alone. */
-            st_buf_reset(&res->error);
-            rv = put_parse_errors(c, &res->error);
-            res->status = 400;
-            res->dropped = c->lp.nerrors;
-            rv = rv == ST_OK ? ST_OK : ST_ENOMEM;
-            goto out;
-        }
-        int64_t times[MAX_MISSING];
-        size_t nmiss = find_missing(mc->cat, req, rp, &c->lp, times);
-        if (nmiss == 0)
-            break;
-        if (round == 100) { /* UNTESTED: groups vanish as fast as they are made */
-            rv = fail(res, 503, "write failed: shard groups keep disappearing");
-            goto out;
-        }
-        st_mcli_release(env->meta, mc);
-        mc = NULL;
-        for (size_t i = 0; i < nmiss; i++) {
-            struct st_mcli_loc loc;
-            int lrv =
-                st_mcli_locate(env->meta, req->db, req->rp, 0, times[i], &loc, err, sizeof(err));
-            if (lrv == ST_ENOTFOUND) {
-                rv = fail(res, 404, err);
-                goto out;
-            }
-            if (lrv != ST_OK) {
-                char msg[700];
-                snprintf(msg, sizeof(msg), "write failed: cannot create a shard group: %s", err);
-                rv = fail(res, lrv == ST_ENOMEM ? 500 : 503, msg);
-                goto out;
-            }
-        }
-        if ((mc = st_mcli_acquire(env->meta)) == NULL) /* UNTESTED: had one a moment ago */
-            return fail(res, 503, "write failed: no catalogue");
-    }
-
-    /* Pass 2: every point to its shard's batch. */
-    const Strata__RetentionPolicy *rp = st_cat_rp(mc->cat, req->db, req->rp);
-    const Strata__ShardGroup *last = NULL;
-    size_t hintidx = 0;
-    uint64_t expired_n = 0;
-    for (size_t i = 0; i < c->lp.npoints; i++) {
-        const struct st_lp_point *pt = &c->lp.points[i];
-        if (expired(rp, pt->time, req->now_ns)) {
-            expired_n++;
-            continue;
-        }
-        const Strata__ShardGroup *g = cached_group(mc->cat, req->db, req->rp, pt->time, &last);
-        if (g == NULL) { /* UNTESTED: pass 1 created it */
-            rv = fail(res, 503, "write failed: no shard group");
-            goto out;
-        }
-        st_buf_reset(&c->key);
-        if ((rv = st_lp_series_key(&c->key, &c->lp, pt)) != ST_OK)
-            goto out;
-        const Strata__Shard *s = st_cat_shard_for(g, st_series_hash(c->key.p, c->key.len));
-        struct sbatch *b = s ? batch_for(c, g, s, &hintidx) : NULL;
-        if (b == NULL || (rv = append_point(b, &c->key, &c->lp, pt)) != ST_OK) {
+    h.n = 1;
+    /* The target first: InfluxDB answers a missing database before the
+     * body's parse errors. */
+    int rv = check_target(newest(&h), req, res);
+    uint64_t expired_n = 0, npoints = 0;
+    struct st_lp_cursor cur = {0, 1};
+    while (rv == ST_OK && res->status == 204 && cur.pos < req->len) {
+        /* The body in chunks, so the parse arrays stay small whatever the
+         * body's size. */
+        st_lp_batch_reset(&c->lp);
+        if (st_lp_parse_some(&c->lp, req->body, req->len, req->precision, req->now_ns, &cur,
+                             CHUNK_POINTS) != ST_OK) {
             rv = ST_ENOMEM;
-            goto out;
+            break;
         }
+        npoints += c->lp.npoints;
+        if (c->lp.nerrors > 0) {
+            if ((c->errs.len > 0 && st_buf_putc(&c->errs, '\n') != ST_OK) ||
+                put_parse_errors(c, &c->errs) != ST_OK) {
+                rv = ST_ENOMEM;
+                break;
+            }
+            c->nerrs += c->lp.nerrors;
+        }
+        if ((rv = ensure_groups(env, req, c, &h, res)) != ST_OK || res->status != 204)
+            break;
+        rv = route_chunk(c, req, &h, &expired_n, res);
     }
-
-    struct fan f = {.env = env, .cat = mc->cat};
+    if (rv != ST_OK || res->status != 204)
+        goto out;
+    if (npoints == 0 && c->nerrs > 0) {
+        /* Nothing parsed: InfluxDB answers the parse errors alone. */
+        st_buf_reset(&res->error);
+        rv = st_buf_append(&res->error, c->errs.p, c->errs.len) == ST_OK ? ST_OK : ST_ENOMEM;
+        res->status = 400;
+        res->dropped = c->nerrs;
+        goto out;
+    }
+    struct fan f = {.env = env, .cat = newest(&h)};
     if ((rv = replicate(c, req, &f)) != ST_OK)
         goto out;
-    rv = answer(c, req, c->lp.nerrors, expired_n, &f, res);
+    rv = answer(c, req, expired_n, &f, res);
 out:
-    if (mc != NULL)
-        st_mcli_release(env->meta, mc);
+    for (size_t i = 0; i < h.n; i++)
+        st_mcli_release(env->meta, h.cat[i]);
     /* Big requests leave big buffers: trim what one request may keep. */
     for (size_t i = 0; i < c->nsb; i++) {
         if (c->sb[i].lines.cap > (8u << 20)) {
@@ -650,5 +706,7 @@ out:
             st_buf_fini(&c->sb[i].hint);
         }
     }
+    if (c->errs.cap > (1u << 20))
+        st_buf_fini(&c->errs);
     return rv;
 }

@@ -475,6 +475,43 @@ START_TEST(test_parse_string_then_equals_across_growth)
 }
 END_TEST
 
+/* A body parsed in pieces gives what one parse gives: the same points,
+ * errors and line numbers, with a quoted newline inside a piece's last line. */
+START_TEST(test_parse_some_in_pieces)
+{
+    const char body[] = "a v=1 1\nbad\n# c\nb v=\"x\ny\" 2\nc v=2 3\n\nd v= 4\ne v=3 5";
+    size_t len = strlen(body);
+    struct st_lp_batch whole, piece;
+    st_lp_batch_init(&whole);
+    st_lp_batch_init(&piece);
+    ck_assert_int_eq(st_lp_parse(&whole, body, len, ST_PRECISION_NS, 0), ST_OK);
+    ck_assert_uint_eq(whole.npoints, 4);
+    ck_assert_uint_eq(whole.nerrors, 2);
+    struct st_lp_cursor cur = {0, 1};
+    size_t np = 0, ne = 0, rounds = 0;
+    while (cur.pos < len) {
+        st_lp_batch_reset(&piece);
+        ck_assert_int_eq(st_lp_parse_some(&piece, body, len, ST_PRECISION_NS, 0, &cur, 1), ST_OK);
+        ck_assert_uint_le(piece.npoints, 1);
+        for (size_t i = 0; i < piece.npoints; i++, np++) {
+            ck_assert_int_eq(piece.points[i].time, whole.points[np].time);
+            ck_assert_uint_eq(piece.points[i].line_no, whole.points[np].line_no);
+        }
+        for (size_t i = 0; i < piece.nerrors; i++, ne++) {
+            ck_assert_uint_eq(piece.errors[i].line_no, whole.errors[ne].line_no);
+            struct st_slice a = st_lp_error_text(&piece, i), b = st_lp_error_text(&whole, ne);
+            ck_assert(a.len == b.len && memcmp(a.p, b.p, a.len) == 0);
+        }
+        rounds++;
+    }
+    ck_assert_uint_eq(np, 4);
+    ck_assert_uint_eq(ne, 2);
+    ck_assert_uint_ge(rounds, 4);
+    st_lp_batch_fini(&whole);
+    st_lp_batch_fini(&piece);
+}
+END_TEST
+
 static Suite *lineproto_suite(void)
 {
     Suite *s = suite_create("lineproto");
@@ -491,6 +528,7 @@ static Suite *lineproto_suite(void)
         {"structure", test_parse_structure_errors},
         {"structure", test_parse_reuses_memory},
         {"structure", test_parse_max_key_length},
+        {"structure", test_parse_some_in_pieces},
         {"values", test_parse_floats},
         {"values", test_parse_integers},
         {"values", test_parse_booleans},
