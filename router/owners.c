@@ -156,6 +156,20 @@ static bool replay_one(struct st_owner *w, struct st_buf *req, struct st_buf *re
         return false;
     Strata__ErrorCode code = r->error ? r->error->code : STRATA__ERROR_CODE__OK;
     strata__data_response__free_unpacked(r, NULL);
+    if (st_owner_retry_later(code))
+        return false; /* the node may take it later */
+    if (code != STRATA__ERROR_CODE__OK && code != STRATA__ERROR_CODE__PARTIAL_WRITE) {
+        fprintf(stderr,
+                "strata-router: hinted handoff to data node %" PRIu64
+                ": batch refused (code %d), dropped from the queue\n",
+                w->id, (int)code);
+        atomic_fetch_add(&w->replay_failures, 1);
+    }
+    return true;
+}
+
+bool st_owner_retry_later(Strata__ErrorCode code)
+{
     switch (code) {
     case STRATA__ERROR_CODE__UNAVAILABLE:
     case STRATA__ERROR_CODE__TIMEOUT:
@@ -164,17 +178,9 @@ static bool replay_one(struct st_owner *w, struct st_buf *req, struct st_buf *re
     case STRATA__ERROR_CODE__CANCELED:
     case STRATA__ERROR_CODE__IO_ERROR:
     case STRATA__ERROR_CODE__STALE_CATALOGUE:
-        return false; /* the node may take it later */
-    case STRATA__ERROR_CODE__OK:
-    case STRATA__ERROR_CODE__PARTIAL_WRITE:
         return true;
     default:
-        fprintf(stderr,
-                "strata-router: hinted handoff to data node %" PRIu64
-                ": batch refused (code %d), dropped from the queue\n",
-                w->id, (int)code);
-        atomic_fetch_add(&w->replay_failures, 1);
-        return true;
+        return false;
     }
 }
 

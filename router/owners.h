@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "client.h"
+#include "common.pb-c.h"
 #include "rpc.h"
 
 /*
@@ -52,6 +53,11 @@ bool st_owner_has_hints(struct st_owner *w);
 /* Queues a batch (a packed DataRequest) for the node, durably. ST_ENOSPC
  * when the queue is full; other errors as st_hh_append(). */
 int st_owner_hint(struct st_owner *w, const void *req, size_t len, char *err, size_t errlen);
+
+/* Whether a data node's answer @code means "not now, later" (UNAVAILABLE,
+ * TIMEOUT, DISK_FULL, OUT_OF_MEMORY, CANCELED, IO_ERROR, STALE_CATALOGUE):
+ * the batch is queued or kept for another try, not dropped. */
+bool st_owner_retry_later(Strata__ErrorCode code);
 
 /* Records one direct write call: its latency and whether it succeeded. */
 void st_owner_observe(struct st_owner *w, uint64_t micros, bool ok);

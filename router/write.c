@@ -378,17 +378,8 @@ static int judge(struct sbatch *b, struct st_buf *resp, uint64_t id)
         }
         break;
     }
-    case STRATA__ERROR_CODE__UNAVAILABLE:
-    case STRATA__ERROR_CODE__TIMEOUT:
-    case STRATA__ERROR_CODE__DISK_FULL:
-    case STRATA__ERROR_CODE__OUT_OF_MEMORY:
-    case STRATA__ERROR_CODE__CANCELED:
-    case STRATA__ERROR_CODE__IO_ERROR:
-    case STRATA__ERROR_CODE__STALE_CATALOGUE:
-        verdict = -1;
-        break;
     default:
-        verdict = 0;
+        verdict = st_owner_retry_later(code) ? -1 : 0;
         break;
     }
     if (verdict != 1 && b->why[0] == '\0')
