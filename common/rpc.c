@@ -36,11 +36,14 @@ struct worker {
     pthread_t thread;
     nng_ctx ctx;
     nng_aio *aio;
+    bool ctx_open;
     int started;
 };
 
 struct st_rpc_server {
     nng_socket sock;
+    pthread_mutex_t mu; /* orders starting worker operations with close */
+    bool closing;       /* under mu */
     nng_listener listener;
     st_rpc_handler handler;
     void *arg;
@@ -72,13 +75,34 @@ static int from_nng(int rv)
     }
 }
 
+/* Starts a receive (msg NULL) or a send on the worker's context unless the
+ * server is closing; the check and the start are one step under srv->mu, so
+ * st_rpc_server_close() either cancels the operation or it never starts.
+ * Returns false when closing. */
+static bool worker_start(struct worker *w, nng_msg *msg)
+{
+    pthread_mutex_lock(&w->srv->mu);
+    bool closing = w->srv->closing;
+    if (!closing) {
+        if (msg == NULL) {
+            nng_ctx_recv(w->ctx, w->aio);
+        } else {
+            nng_aio_set_msg(w->aio, msg);
+            nng_ctx_send(w->ctx, w->aio);
+        }
+    }
+    pthread_mutex_unlock(&w->srv->mu);
+    return !closing;
+}
+
 static void *worker_main(void *p)
 {
     struct worker *w = p;
     struct st_buf resp;
     st_buf_init(&resp);
     for (;;) {
-        nng_ctx_recv(w->ctx, w->aio);
+        if (!worker_start(w, NULL))
+            break;
         nng_aio_wait(w->aio);
         int rv = nng_aio_result(w->aio);
         if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
@@ -98,14 +122,39 @@ static void *worker_main(void *p)
             nng_msg_free(msg); /* UNTESTED: out of memory; the caller times out */
             continue;
         }
-        nng_aio_set_msg(w->aio, msg);
-        nng_ctx_send(w->ctx, w->aio);
+        if (!worker_start(w, msg)) {
+            nng_msg_free(msg);
+            break;
+        }
         nng_aio_wait(w->aio);
         if (nng_aio_result(w->aio) != 0)
             nng_msg_free(nng_aio_get_msg(w->aio));
     }
     st_buf_fini(&resp);
     return NULL;
+}
+
+/* Stops the workers before the socket closes: nng 1.5 panics when a context
+ * sends while its socket is being torn down (a handler that was still running
+ * when nng_close() came), so every operation is cancelled, no new one starts,
+ * and the threads are joined; only then do the contexts and socket go. */
+static void stop_workers(st_rpc_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->closing = true;
+    for (int i = 0; i < s->nworkers; i++)
+        if (s->workers[i].aio != NULL)
+            nng_aio_cancel(s->workers[i].aio);
+    pthread_mutex_unlock(&s->mu);
+    for (int i = 0; i < s->nworkers; i++) {
+        struct worker *w = &s->workers[i];
+        if (w->started)
+            pthread_join(w->thread, NULL);
+        if (w->aio != NULL)
+            nng_aio_free(w->aio);
+        if (w->ctx_open)
+            nng_ctx_close(w->ctx);
+    }
 }
 
 int st_rpc_server_open(const struct st_rpc_server_opts *opts, st_rpc_server **out, char *err,
@@ -115,6 +164,10 @@ int st_rpc_server_open(const struct st_rpc_server_opts *opts, st_rpc_server **ou
     st_rpc_server *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return ST_ENOMEM;
+    if (pthread_mutex_init(&s->mu, NULL) != 0) {
+        free(s); /* UNTESTED: out of memory */
+        return ST_ENOMEM;
+    }
     s->handler = opts->handler;
     s->arg = opts->arg;
     s->nworkers = opts->workers > 0 ? opts->workers : 16;
@@ -139,8 +192,12 @@ int st_rpc_server_open(const struct st_rpc_server_opts *opts, st_rpc_server **ou
     for (int i = 0; i < s->nworkers; i++) {
         struct worker *w = &s->workers[i];
         w->srv = s;
-        if ((rv = nng_ctx_open(&w->ctx, s->sock)) != 0 ||
-            (rv = nng_aio_alloc(&w->aio, NULL, NULL)) != 0) {
+        if ((rv = nng_ctx_open(&w->ctx, s->sock)) != 0) {
+            snprintf(err, errlen, "rpc: context: %s", nng_strerror(rv));
+            goto err_after_workers;
+        }
+        w->ctx_open = true;
+        if ((rv = nng_aio_alloc(&w->aio, NULL, NULL)) != 0) {
             snprintf(err, errlen, "rpc: context: %s", nng_strerror(rv));
             goto err_after_workers;
         }
@@ -155,18 +212,15 @@ int st_rpc_server_open(const struct st_rpc_server_opts *opts, st_rpc_server **ou
     return ST_OK;
 
 err_after_workers:
+    stop_workers(s);
     nng_close(s->sock);
-    for (int i = 0; i < s->nworkers; i++) {
-        if (s->workers[i].started)
-            pthread_join(s->workers[i].thread, NULL);
-        if (s->workers[i].aio)
-            nng_aio_free(s->workers[i].aio);
-    }
     free(s->workers);
+    pthread_mutex_destroy(&s->mu);
     free(s);
     return from_nng(rv);
 err_after_socket:
     nng_close(s->sock);
+    pthread_mutex_destroy(&s->mu);
     free(s);
     return from_nng(rv);
 }
@@ -180,14 +234,10 @@ void st_rpc_server_close(st_rpc_server *s)
 {
     if (s == NULL)
         return;
-    nng_close(s->sock); /* fails every pending receive with NNG_ECLOSED */
-    for (int i = 0; i < s->nworkers; i++) {
-        struct worker *w = &s->workers[i];
-        if (w->started)
-            pthread_join(w->thread, NULL);
-        nng_aio_free(w->aio);
-    }
+    stop_workers(s);
+    nng_close(s->sock);
     free(s->workers);
+    pthread_mutex_destroy(&s->mu);
     free(s);
 }
 
