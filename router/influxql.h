@@ -41,6 +41,148 @@ enum st_iql_kind {
     ST_IQL_REVOKE_ADMIN,    /* REVOKE ALL PRIVILEGES FROM name */
     ST_IQL_SHOW_USERS,      /* - */
     ST_IQL_SHOW_GRANTS,     /* SHOW GRANTS FOR name */
+    /* Statements that read or delete data; their clauses are in @sel. */
+    ST_IQL_SELECT,            /* sel: everything */
+    ST_IQL_SHOW_MEASUREMENTS, /* db (ON), sel: measurement (WITH MEASUREMENT), cond, limit, offset */
+    ST_IQL_SHOW_TAG_KEYS,     /* db, sel: sources, cond, limit, offset, slimit, soffset */
+    ST_IQL_SHOW_TAG_VALUES,   /* db, sel: sources, tag_key_op/tag_keys/tag_key_regex, cond, limit, offset */
+    ST_IQL_SHOW_FIELD_KEYS,   /* db, sel: sources, limit, offset */
+    ST_IQL_SHOW_SERIES,       /* db, sel: sources, cond, limit, offset */
+    ST_IQL_SHOW_SHARDS,       /* - */
+    ST_IQL_SHOW_SHARD_GROUPS, /* - */
+    ST_IQL_DROP_MEASUREMENT,  /* name */
+    ST_IQL_DROP_SERIES,       /* sel: sources, cond (at least one of them) */
+    ST_IQL_DELETE,            /* sel: sources, cond (at least one of them) */
+};
+
+/* ---- Expressions (SELECT fields, WHERE, GROUP BY, calls) ----------------
+ *
+ * InfluxDB's AST, one node type for all: a node's kind says which members
+ * are meaningful. Everything lives in the query's arena. */
+
+enum st_iql_expr_kind {
+    ST_IQL_E_VARREF = 1, /* name, cast: a field or tag ("host", "value"::float, "time") */
+    ST_IQL_E_WILDCARD,   /* cast: *, *::field, *::tag */
+    ST_IQL_E_REGEX,      /* str: /re/ as written between the slashes (a FROM or field regex too) */
+    ST_IQL_E_CALL,       /* name (lower case, as InfluxDB keeps it), args, nargs */
+    ST_IQL_E_BINARY,     /* op, lhs, rhs */
+    ST_IQL_E_PAREN,      /* lhs: ( expr ) */
+    ST_IQL_E_INTEGER,    /* i: 42 (a fitting int64) */
+    ST_IQL_E_UNSIGNED,   /* u: an integer literal beyond INT64_MAX */
+    ST_IQL_E_NUMBER,     /* f: 4.2 */
+    ST_IQL_E_STRING,     /* str: 'text' (unescaped) */
+    ST_IQL_E_BOOLEAN,    /* b: true, false */
+    ST_IQL_E_DURATION,   /* i: 10m as ns */
+    ST_IQL_E_BOUNDPARAM, /* name: $param (refused by the executor) */
+};
+
+/* Binary operators, InfluxDB's precedence: OR < AND < comparisons <
+ * + - | ^ < * / % & . */
+enum st_iql_op {
+    ST_IQL_OP_ADD = 1,
+    ST_IQL_OP_SUB,
+    ST_IQL_OP_MUL,
+    ST_IQL_OP_DIV,
+    ST_IQL_OP_MOD,
+    ST_IQL_OP_BITAND,
+    ST_IQL_OP_BITOR,
+    ST_IQL_OP_BITXOR,
+    ST_IQL_OP_AND,
+    ST_IQL_OP_OR,
+    ST_IQL_OP_EQ,
+    ST_IQL_OP_NEQ,
+    ST_IQL_OP_EQREGEX,
+    ST_IQL_OP_NEQREGEX,
+    ST_IQL_OP_LT,
+    ST_IQL_OP_LTE,
+    ST_IQL_OP_GT,
+    ST_IQL_OP_GTE,
+};
+
+/* A VarRef's or wildcard's ::type (0: none given). */
+enum st_iql_cast {
+    ST_IQL_CAST_NONE = 0,
+    ST_IQL_CAST_FLOAT,
+    ST_IQL_CAST_INTEGER,
+    ST_IQL_CAST_UNSIGNED,
+    ST_IQL_CAST_STRING,
+    ST_IQL_CAST_BOOLEAN,
+    ST_IQL_CAST_FIELD,
+    ST_IQL_CAST_TAG,
+};
+
+struct st_iql_expr {
+    enum st_iql_expr_kind kind;
+    enum st_iql_op op;     /* BINARY */
+    enum st_iql_cast cast; /* VARREF, WILDCARD */
+    const char *name;      /* VARREF, CALL, BOUNDPARAM */
+    const char *str;       /* STRING, REGEX */
+    int64_t i;             /* INTEGER, DURATION */
+    uint64_t u;            /* UNSIGNED */
+    double f;              /* NUMBER */
+    bool b;                /* BOOLEAN */
+    struct st_iql_expr *lhs, *rhs; /* BINARY; PAREN uses lhs */
+    struct st_iql_expr **args;     /* CALL */
+    size_t nargs;
+};
+
+/* One SELECT column: an expression and its AS alias (NULL if none). */
+struct st_iql_field {
+    struct st_iql_expr *expr;
+    const char *alias;
+};
+
+/* One FROM source: a measurement (name, or regex when given as /re/), with
+ * optional db and rp (db.rp.m, db..m, rp.m), or a subquery. */
+struct st_iql_source {
+    const char *db;    /* NULL: the db= parameter */
+    const char *rp;    /* NULL: the database's default policy */
+    const char *name;  /* measurement name, or NULL with regex or sub */
+    const char *regex; /* measurement regex text, or NULL */
+    struct st_iql_select *sub; /* subquery, or NULL */
+};
+
+enum st_iql_fill {
+    ST_IQL_FILL_NULL = 0, /* the default */
+    ST_IQL_FILL_NONE,
+    ST_IQL_FILL_PREVIOUS,
+    ST_IQL_FILL_LINEAR,
+    ST_IQL_FILL_NUMBER, /* fill_value */
+};
+
+/* SHOW TAG VALUES ... WITH KEY <op> */
+enum st_iql_key_op {
+    ST_IQL_KEY_EQ = 1, /* = key: tag_keys[0] */
+    ST_IQL_KEY_NEQ,    /* != key: tag_keys[0] */
+    ST_IQL_KEY_IN,     /* IN (k1, k2): tag_keys */
+    ST_IQL_KEY_REGEX,  /* =~ /re/: tag_key_regex */
+    ST_IQL_KEY_NREGEX, /* !~ /re/: tag_key_regex */
+};
+
+/* The clauses of a SELECT, and of the SHOW / DROP / DELETE statements that
+ * take some of them. Absent clauses are NULL / 0; -1 means "not given" for
+ * the four limits. */
+struct st_iql_select {
+    struct st_iql_field *fields; /* SELECT */
+    size_t nfields;
+    const char *into_db, *into_rp, *into_measurement; /* INTO (refused by the executor) */
+    struct st_iql_source *sources;                    /* FROM */
+    size_t nsources;
+    struct st_iql_expr *cond;  /* WHERE, as written (time terms included) */
+    struct st_iql_expr **dims; /* GROUP BY: time(...) calls, tag VarRefs, wildcards, regexes */
+    size_t ndims;
+    enum st_iql_fill fill;
+    struct st_iql_expr *fill_value; /* FILL_NUMBER: an INTEGER, UNSIGNED or NUMBER literal */
+    bool desc;                      /* ORDER BY time DESC */
+    int64_t limit, offset, slimit, soffset; /* -1 when not given */
+    const char *tz;                 /* tz('Europe/Paris'), NULL when not given */
+    /* SHOW MEASUREMENTS WITH MEASUREMENT = name | =~ /re/ */
+    const char *measurement, *measurement_regex;
+    /* SHOW TAG VALUES WITH KEY ... */
+    enum st_iql_key_op tag_key_op;
+    const char **tag_keys;
+    size_t ntag_keys;
+    const char *tag_key_regex;
 };
 
 /* InfluxQL privileges; the values are those of proto/meta.proto's Privilege
@@ -77,6 +219,7 @@ struct st_iql_stmt {
     const char *rp_name;  /* CREATE DATABASE ... WITH NAME, else NULL */
     struct st_iql_rp_opts rp;
     enum st_iql_priv priv; /* GRANT, REVOKE */
+    struct st_iql_select *sel; /* SELECT, SHOW MEASUREMENTS ... DELETE (see the kinds) */
     const char *what;      /* UNSUPPORTED: its leading keywords, "SHOW MEASUREMENTS" */
     const char *text;      /* UNSUPPORTED: the statement as written (no ';') */
     size_t text_len;
