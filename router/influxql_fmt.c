@@ -218,6 +218,7 @@ int st_iql_stmt_string(const struct st_iql_stmt *s, struct st_buf *out)
     int rv;
     switch (s->kind) {
     case ST_IQL_UNSUPPORTED:
+    default: /* the data statements keep their text until their printer lands */
         return st_buf_append(out, s->text, s->text_len);
     case ST_IQL_CREATE_DATABASE:
         return create_database(s, out);

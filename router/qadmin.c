@@ -63,6 +63,14 @@ static enum st_auth_need needs(const struct st_qctx *ctx, const struct st_iql_st
     case ST_IQL_SHOW_RPS:
         *db = s->db != NULL && s->db[0] != '\0' ? s->db : ctx->db;
         return ST_AUTH_NEED_READ;
+    case ST_IQL_SELECT:
+        /* READ on the database of the first source (InfluxDB checks each;
+         * sources naming other databases are checked the same way). */
+        *db = s->sel != NULL && s->sel->nsources > 0 && s->sel->sources[0].db != NULL &&
+                      s->sel->sources[0].db[0] != '\0'
+                  ? s->sel->sources[0].db
+                  : ctx->db;
+        return ST_AUTH_NEED_READ;
     case ST_IQL_DROP_RP:
         *db = s->db;
         return ST_AUTH_NEED_WRITE;
@@ -145,6 +153,14 @@ static bool is_command(const struct st_iql_stmt *s)
     case ST_IQL_SHOW_RPS:
     case ST_IQL_SHOW_USERS:
     case ST_IQL_SHOW_GRANTS:
+    case ST_IQL_SELECT:
+    case ST_IQL_SHOW_MEASUREMENTS:
+    case ST_IQL_SHOW_TAG_KEYS:
+    case ST_IQL_SHOW_TAG_VALUES:
+    case ST_IQL_SHOW_FIELD_KEYS:
+    case ST_IQL_SHOW_SERIES:
+    case ST_IQL_SHOW_SHARDS:
+    case ST_IQL_SHOW_SHARD_GROUPS:
         return false;
     default:
         return true;

@@ -459,7 +459,19 @@ static int show_grants(struct qa_run *r, const struct st_iql_stmt *s, const Stra
 int qa_exec(struct qa_run *r, const struct st_iql_stmt *s)
 {
     switch (s->kind) {
-    case ST_IQL_UNSUPPORTED: {
+    case ST_IQL_SELECT:
+        return qa_select(r, s);
+    case ST_IQL_UNSUPPORTED:
+    case ST_IQL_SHOW_MEASUREMENTS:
+    case ST_IQL_SHOW_TAG_KEYS:
+    case ST_IQL_SHOW_TAG_VALUES:
+    case ST_IQL_SHOW_FIELD_KEYS:
+    case ST_IQL_SHOW_SERIES:
+    case ST_IQL_SHOW_SHARDS:
+    case ST_IQL_SHOW_SHARD_GROUPS:
+    case ST_IQL_DROP_MEASUREMENT:
+    case ST_IQL_DROP_SERIES:
+    case ST_IQL_DELETE: {
         int rv = st_buf_printf(&r->err, "not implemented yet: %s", s->what);
         return rv == ST_OK ? QA_FAIL : ST_ENOMEM;
     }

@@ -25,6 +25,9 @@ struct qa_run {
  * ST_ENOMEM. */
 int qa_exec(struct qa_run *r, const struct st_iql_stmt *s);
 
+/* SELECT (qadmin_select.c): QA_FAIL, QA_FAIL_META, ST_OK or ST_ENOMEM. */
+int qa_select(struct qa_run *r, const struct st_iql_stmt *s);
+
 /* Appends {"name":@name,"columns":[...],"values":[ to @b (no "name" key
  * when @name is NULL); *@mark remembers where "values" starts. The caller
  * appends the rows (JSON arrays, comma-separated), then qa_series_end(). */

@@ -292,7 +292,10 @@ static void do_query(st_router *r, const struct st_http_req *req, struct st_http
                           .auth = r->auth_on,
                           .pretty = pretty != NULL && strcmp(pretty, "true") == 0,
                           .get = strcmp(req->method, "GET") == 0,
-                          .timeout_ms = r->meta_timeout_ms};
+                          .timeout_ms = r->meta_timeout_ms,
+                          .owners = r->owners,
+                          .rp = st_http_param(req, "rp"),
+                          .epoch = st_http_param(req, "epoch")};
     int status = 200;
     if (st_qadmin_run(&ctx, q, &resp->body, &status) != ST_OK) {
         st_buf_reset(&resp->body);

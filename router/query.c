@@ -1,0 +1,387 @@
+/* SELECT: from the statement to a plan per source, then run it.
+ *
+ * For each FROM source: resolve database and policy; take the time range
+ * out of WHERE; find the shards; read the source's field keys (and tag
+ * keys for *) from their owners; classify the rest of WHERE as a tag filter;
+ * turn the SELECT list into output columns (raw fields and tags, or
+ * aggregates of fields); then run the aggregate or raw executor. What is
+ * not supported yet fails the statement with "not implemented yet: ...",
+ * never with a wrong answer (docs/query-engine.md).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "catalogue.h"
+#include "err.h"
+#include "query_int.h"
+
+static const struct {
+    const char *name;
+    enum rq_fn fn;
+} FNS[] = {
+    {"count", RQ_FN_COUNT}, {"sum", RQ_FN_SUM},       {"mean", RQ_FN_MEAN},
+    {"min", RQ_FN_MIN},     {"max", RQ_FN_MAX},       {"first", RQ_FN_FIRST},
+    {"last", RQ_FN_LAST},   {"spread", RQ_FN_SPREAD}, {"stddev", RQ_FN_STDDEV},
+};
+
+/* InfluxQL functions strata does not compute yet (known to InfluxDB). */
+static const char *const LATER[] = {
+    "median",
+    "mode",
+    "integral",
+    "distinct",
+    "percentile",
+    "top",
+    "bottom",
+    "sample",
+    "derivative",
+    "non_negative_derivative",
+    "difference",
+    "non_negative_difference",
+    "moving_average",
+    "cumulative_sum",
+    "elapsed",
+    "abs",
+    "ceil",
+    "floor",
+    "round",
+    "sqrt",
+    "pow",
+    "log",
+    "log2",
+    "log10",
+    "ln",
+    "exp",
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "atan2",
+    "holt_winters",
+    "holt_winters_with_fit",
+    "chande_momentum_oscillator",
+    "exponential_moving_average",
+    "double_exponential_moving_average",
+    "triple_exponential_moving_average",
+    "relative_strength_index",
+    "triple_exponential_derivative",
+    "kaufmans_efficiency_ratio",
+    "kaufmans_adaptive_moving_average",
+};
+
+static const struct st_iql_expr *unparen(const struct st_iql_expr *e)
+{
+    while (e->kind == ST_IQL_E_PAREN)
+        e = e->lhs;
+    return e;
+}
+
+static int add_col(struct rq_plan *p, size_t *cap, struct rq_col c)
+{
+    if (p->ncols == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        struct rq_col *n = rq_alloc(p->ar, ncap * sizeof(*n));
+        if (n == NULL)
+            return ST_ENOMEM;
+        if (p->ncols)
+            memcpy(n, p->cols, p->ncols * sizeof(*n));
+        p->cols = n;
+        *cap = ncap;
+    }
+    p->cols[p->ncols++] = c;
+    return ST_OK;
+}
+
+static bool is_group_tag(const struct rq_plan *p, const char *key)
+{
+    for (size_t i = 0; i < p->ngroup_tags; i++)
+        if (strcmp(p->group_tags[i], key) == 0)
+            return true;
+    return false;
+}
+
+/* SELECT * (or *::field, *::tag): fields and tags, sorted together by name;
+ * tags that are GROUP BY keys are not columns. */
+static int add_wildcard(struct rq_plan *p, size_t *cap, enum st_iql_cast cast)
+{
+    size_t f = 0, t = 0;
+    bool fields = cast != ST_IQL_CAST_TAG, tags = cast != ST_IQL_CAST_FIELD && !p->group_all;
+    for (;;) {
+        const char *fk = fields && f < p->nfields ? p->fields[f] : NULL;
+        const char *tk = tags && t < p->ntag_keys ? p->tag_keys[t] : NULL;
+        if (fk == NULL && tk == NULL)
+            return ST_OK;
+        struct rq_col c = {0};
+        if (tk == NULL || (fk != NULL && strcmp(fk, tk) <= 0)) {
+            c.kind = RQ_COL_FIELD;
+            c.key = c.name = fk;
+            f++;
+        } else {
+            t++;
+            if (is_group_tag(p, tk))
+                continue;
+            c.kind = RQ_COL_TAG;
+            c.key = c.name = tk;
+        }
+        int rv = add_col(p, cap, c);
+        if (rv != ST_OK)
+            return rv;
+    }
+}
+
+static int plan_call(struct rq_plan *p, size_t *cap, const struct st_iql_expr *e, const char *alias)
+{
+    for (size_t i = 0; i < sizeof(FNS) / sizeof(FNS[0]); i++) {
+        if (strcmp(e->name, FNS[i].name) != 0)
+            continue;
+        if (e->nargs != 1)
+            return rq_fail(p, "invalid number of arguments for %s, expected 1, got %zu", e->name,
+                           e->nargs);
+        const struct st_iql_expr *a = unparen(e->args[0]);
+        if (a->kind != ST_IQL_E_VARREF) {
+            if (a->kind == ST_IQL_E_WILDCARD || a->kind == ST_IQL_E_REGEX)
+                return rq_fail(p, "not implemented yet: %s() of a wildcard or regex", e->name);
+            if (a->kind == ST_IQL_E_CALL)
+                return rq_fail(p, "not implemented yet: %s() of %s()", e->name, a->name);
+            return rq_fail(p, "expected field argument in %s()", e->name);
+        }
+        struct rq_col c = {.kind = RQ_COL_AGG, .key = a->name, .fn = FNS[i].fn};
+        c.name = alias ? alias : e->name;
+        return add_col(p, cap, c);
+    }
+    for (size_t i = 0; i < sizeof(LATER) / sizeof(LATER[0]); i++)
+        if (strcmp(e->name, LATER[i]) == 0)
+            return rq_fail(p, "not implemented yet: %s()", e->name);
+    return rq_fail(p, "undefined function %s()", e->name);
+}
+
+/* Renames duplicate column names as InfluxDB does: max, max_1, max_2. */
+static int dedup_names(struct rq_plan *p)
+{
+    for (size_t i = 1; i < p->ncols; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = strcmp(p->cols[j].name, p->cols[i].name) == 0;
+        for (int n = 1; dup; n++) {
+            char name[512];
+            snprintf(name, sizeof(name), "%s_%d", p->cols[i].name, n);
+            dup = false;
+            for (size_t j = 0; j < p->ncols && !dup; j++)
+                dup = j != i && strcmp(p->cols[j].name, name) == 0;
+            if (!dup) {
+                p->cols[i].name = rq_strdup(p->ar, name, strlen(name));
+                if (p->cols[i].name == NULL)
+                    return ST_ENOMEM;
+            }
+        }
+    }
+    return ST_OK;
+}
+
+static int plan_fields(struct rq_plan *p)
+{
+    const struct st_iql_select *sel = p->sel;
+    size_t cap = 0;
+    int rv = add_col(p, &cap, (struct rq_col){.kind = RQ_COL_TIME, .name = "time"});
+    bool raw = false, agg = false;
+    for (size_t i = 0; rv == ST_OK && i < sel->nfields; i++) {
+        const struct st_iql_expr *e = unparen(sel->fields[i].expr);
+        const char *alias = sel->fields[i].alias;
+        switch (e->kind) {
+        case ST_IQL_E_CALL:
+            agg = true;
+            rv = plan_call(p, &cap, e, alias);
+            break;
+        case ST_IQL_E_WILDCARD:
+            raw = true;
+            rv = add_wildcard(p, &cap, e->cast);
+            break;
+        case ST_IQL_E_VARREF: {
+            raw = true;
+            if (strcasecmp(e->name, "time") == 0)
+                break; /* the time column is always first */
+            bool tag = e->cast == ST_IQL_CAST_TAG ||
+                       (e->cast != ST_IQL_CAST_FIELD && !rq_is_field(p, e->name));
+            struct rq_col c = {.kind = tag ? RQ_COL_TAG : RQ_COL_FIELD, .key = e->name};
+            c.name = alias ? alias : e->name;
+            c.cast = e->cast;
+            rv = add_col(p, &cap, c);
+            break;
+        }
+        case ST_IQL_E_REGEX:
+            rv = rq_fail(p, "not implemented yet: regular expressions in the SELECT list");
+            break;
+        default:
+            rv = rq_fail(p, "not implemented yet: expressions in the SELECT list");
+            break;
+        }
+    }
+    if (rv != ST_OK)
+        return rv;
+    if (raw && agg)
+        return rq_fail(p, "mixing aggregate and non-aggregate queries is not supported");
+    p->aggregate = agg;
+    if (!agg && p->interval > 0)
+        return rq_fail(p, "GROUP BY requires at least one aggregate function");
+    bool any = false;
+    for (size_t i = 1; i < p->ncols; i++)
+        any = any || p->cols[i].kind != RQ_COL_TAG;
+    if (!any && !agg)
+        return rq_fail(p, "statement must have at least one field in select clause");
+    return dedup_names(p);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int plan_dims(struct rq_plan *p, int64_t now)
+{
+    (void)now;
+    const struct st_iql_select *sel = p->sel;
+    p->group_tags = rq_alloc(p->ar, (sel->ndims ? sel->ndims : 1) * sizeof(*p->group_tags));
+    if (p->group_tags == NULL)
+        return ST_ENOMEM;
+    for (size_t i = 0; i < sel->ndims; i++) {
+        const struct st_iql_expr *d = unparen(sel->dims[i]);
+        if (d->kind == ST_IQL_E_CALL && strcmp(d->name, "time") == 0) {
+            if (p->interval > 0)
+                return rq_fail(p, "multiple time dimensions not allowed");
+            if (d->nargs < 1 || d->nargs > 2 || unparen(d->args[0])->kind != ST_IQL_E_DURATION)
+                return rq_fail(p, "time dimension expected 1 or 2 arguments");
+            p->interval = unparen(d->args[0])->i;
+            if (p->interval <= 0)
+                return rq_fail(p, "time dimension must have positive interval");
+            if (d->nargs == 2) {
+                const struct st_iql_expr *o = unparen(d->args[1]);
+                if (o->kind == ST_IQL_E_DURATION || o->kind == ST_IQL_E_INTEGER)
+                    p->offset = o->i;
+                else if (o->kind == ST_IQL_E_CALL && strcmp(o->name, "now") == 0)
+                    return rq_fail(p, "not implemented yet: time(interval, now())");
+                else
+                    return rq_fail(p, "time dimension offset must be duration or now()");
+                p->offset %= p->interval;
+                if (p->offset < 0)
+                    p->offset += p->interval;
+            }
+        } else if (d->kind == ST_IQL_E_VARREF) {
+            if (!is_group_tag(p, d->name))
+                p->group_tags[p->ngroup_tags++] = d->name;
+        } else if (d->kind == ST_IQL_E_WILDCARD) {
+            p->group_all = true;
+        } else if (d->kind == ST_IQL_E_REGEX) {
+            return rq_fail(p, "not implemented yet: GROUP BY a regular expression");
+        } else {
+            return rq_fail(p, "only time() calls allowed in dimensions");
+        }
+    }
+    qsort(p->group_tags, p->ngroup_tags, sizeof(*p->group_tags), cmp_str);
+    return ST_OK;
+}
+
+static int run_source(struct rq_plan *p, const struct st_iql_source *src,
+                      const struct st_query_req *req, struct st_qres *res)
+{
+    const struct st_iql_select *sel = p->sel;
+    if (src->sub != NULL)
+        return rq_fail(p, "not implemented yet: subqueries");
+    p->db = src->db != NULL && src->db[0] ? src->db : req->db;
+    if (p->db == NULL || p->db[0] == '\0')
+        return rq_fail(p, "database name required");
+    const Strata__Database *db = st_cat_database(p->cat, p->db);
+    if (db == NULL)
+        return rq_fail(p, "database not found: %s", p->db);
+    p->rp = src->rp != NULL && src->rp[0]   ? src->rp
+            : req->rp != NULL && req->rp[0] ? req->rp
+                                            : db->default_rp;
+    if (p->rp == NULL || p->rp[0] == '\0' || st_cat_rp(p->cat, p->db, p->rp) == NULL)
+        return rq_fail(p, "retention policy not found: %s", p->rp ? p->rp : "");
+    p->measurement = src->name;
+    p->mregex = src->regex;
+    const struct st_iql_expr *rest;
+    int rv = rq_split_time(p, sel->cond, req->now_ns, &rest);
+    if (rv == ST_OK)
+        rv = plan_dims(p, req->now_ns);
+    if (rv != ST_OK)
+        return rv;
+    if (p->interval > 0 && !p->has_tmax) {
+        p->tmax = req->now_ns;
+        p->has_tmax = true;
+    }
+    if (p->has_tmin && p->has_tmax && p->tmin > p->tmax)
+        return ST_OK; /* an empty range reads nothing */
+    bool wildcard = p->group_all;
+    for (size_t i = 0; i < sel->nfields; i++)
+        wildcard = wildcard || unparen(sel->fields[i].expr)->kind == ST_IQL_E_WILDCARD;
+    if ((rv = rq_find_shards(p)) != ST_OK || (rv = rq_load_schema(p, wildcard)) != ST_OK ||
+        (rv = rq_tag_expr(p, rest, &p->tags)) != ST_OK || (rv = plan_fields(p)) != ST_OK)
+        return rv;
+    if (p->nshards == 0)
+        return ST_OK;
+    return p->aggregate ? rq_run_agg(p, res) : rq_run_raw(p, res);
+}
+
+static int cmp_series(const void *a, const void *b)
+{
+    const struct st_qseries *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    for (size_t i = 0; c == 0 && i < x->ntags && i < y->ntags; i++)
+        if ((c = strcmp(x->tags[i].key, y->tags[i].key)) == 0)
+            c = strcmp(x->tags[i].value, y->tags[i].value);
+    return c;
+}
+
+int st_query_select(const struct st_query_env *env, const struct st_query_req *req,
+                    const struct st_iql_select *sel, struct st_qres **out, struct st_buf *err)
+{
+    struct st_qres *res = NULL;
+    struct rq_arena *ar = NULL;
+    const struct st_mcat *mc = st_mcli_acquire(env->meta);
+    int rv = ST_OK;
+    *out = NULL;
+    if (mc == NULL) {
+        rv = st_buf_puts(err, "no catalogue from the meta service yet");
+        return rv == ST_OK ? ST_EUNAVAIL : rv;
+    }
+    if ((rv = rq_res_new(&res)) != ST_OK || (rv = rq_arena_new(&ar)) != ST_OK)
+        goto out;
+    struct rq_plan base = {.ar = ar,
+                           .cat = mc->cat,
+                           .env = env,
+                           .err = err,
+                           .deadline_ms =
+                               rq_mono_ms() + (env->timeout_ms ? env->timeout_ms : 60000),
+                           .sel = sel};
+    if (sel->into_measurement != NULL) {
+        rv = rq_fail(&base, "not implemented yet: SELECT INTO");
+        goto out;
+    }
+    if (sel->tz != NULL) {
+        rv = rq_fail(&base, "not implemented yet: tz()");
+        goto out;
+    }
+    if (sel->nsources == 0) {
+        rv = rq_fail(&base, "not implemented yet: SELECT without FROM");
+        goto out;
+    }
+    for (size_t i = 0; rv == ST_OK && i < sel->nsources; i++) {
+        struct rq_plan p = base;
+        rv = run_source(&p, &sel->sources[i], req, res);
+    }
+    if (rv == ST_OK && sel->nsources > 1)
+        qsort(res->series, res->nseries, sizeof(*res->series), cmp_series);
+out:
+    rq_arena_free(ar);
+    st_mcli_release(env->meta, mc);
+    if (rv != ST_OK) {
+        st_qres_free(res);
+        return rv;
+    }
+    *out = res;
+    return ST_OK;
+}

@@ -1,0 +1,520 @@
+/* Aggregate SELECTs: partials from the data nodes merged per (series group,
+ * window, field), then finalized, filled and cut.
+ *
+ * Every node answers, per series group and window, one FieldPartial per
+ * field; partials of the same (group, window, field) from all shards merge
+ * exactly (st_agg_merge, InfluxDB's tie rules), in whatever order they
+ * arrive. Then, per group in (measurement, tags) order, the windows from
+ * the first to the last (GROUP BY time with a fill other than none; the
+ * first is the window of the lower time bound, or the first window with data
+ * when the query has none) become rows: time, then each aggregate's value,
+ * or the fill. A query without GROUP BY time has one window, reported at the
+ * lower time bound (0 without one) - or, for a single min/max/first/last, at
+ * the time of the value it selected, as InfluxDB does.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "query_int.h"
+
+struct slot {
+    bool set;
+    struct st_agg a;
+};
+
+struct awin {
+    int64_t start;
+    struct slot *slots; /* one per distinct field */
+};
+
+#define WINS(g) ((struct awin *)(g)->items)
+
+struct actx {
+    struct rq_plan *p;
+    const char **fields; /* distinct fields of the aggregates */
+    size_t nfields;
+    size_t *col_field; /* per column: index in fields */
+    unsigned want;
+    struct rq_groups gs;
+    uint64_t points;
+};
+
+static unsigned want_of(enum rq_fn fn)
+{
+    switch (fn) {
+    case RQ_FN_SUM:
+    case RQ_FN_MEAN:
+        return ST_AGG_SUM;
+    case RQ_FN_MIN:
+    case RQ_FN_MAX:
+    case RQ_FN_SPREAD:
+        return ST_AGG_MINMAX;
+    case RQ_FN_FIRST:
+    case RQ_FN_LAST:
+        return ST_AGG_FIRSTLAST;
+    case RQ_FN_STDDEV:
+        return ST_AGG_MOMENTS;
+    default:
+        return ST_AGG_COUNT;
+    }
+}
+
+static Strata__AggregateKind kind_of(enum rq_fn fn)
+{
+    static const Strata__AggregateKind k[] = {
+        [RQ_FN_COUNT] = STRATA__AGGREGATE_KIND__COUNT,
+        [RQ_FN_SUM] = STRATA__AGGREGATE_KIND__SUM,
+        [RQ_FN_MEAN] = STRATA__AGGREGATE_KIND__MEAN,
+        [RQ_FN_MIN] = STRATA__AGGREGATE_KIND__MIN,
+        [RQ_FN_MAX] = STRATA__AGGREGATE_KIND__MAX,
+        [RQ_FN_FIRST] = STRATA__AGGREGATE_KIND__FIRST,
+        [RQ_FN_LAST] = STRATA__AGGREGATE_KIND__LAST,
+        [RQ_FN_SPREAD] = STRATA__AGGREGATE_KIND__SPREAD,
+        [RQ_FN_STDDEV] = STRATA__AGGREGATE_KIND__STDDEV,
+    };
+    return k[fn];
+}
+
+/* The window of @g starting at @start, created in order. */
+static struct awin *window_of(struct actx *c, struct rq_group *g, int64_t start)
+{
+    struct awin *w = g->items;
+    size_t lo = 0, hi = g->n;
+    if (hi > 0 && w[hi - 1].start < start) {
+        lo = hi;
+    } else {
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (w[mid].start < start)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < g->n && w[lo].start == start)
+            return &w[lo];
+    }
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 8;
+        void *np = realloc(w, cap * sizeof(*w));
+        if (np == NULL)
+            return NULL;
+        g->items = w = np;
+        g->cap = cap;
+    }
+    struct slot *slots = calloc(c->nfields, sizeof(*slots));
+    if (slots == NULL)
+        return NULL;
+    memmove(&w[lo + 1], &w[lo], (g->n - lo) * sizeof(*w));
+    w[lo].start = start;
+    w[lo].slots = slots;
+    g->n++;
+    return &w[lo];
+}
+
+static void value_of(const Strata__Value *v, union st_agg_value *out)
+{
+    switch (v->v_case) {
+    case STRATA__VALUE__V_FLOAT_VALUE:
+        out->f = v->float_value;
+        break;
+    case STRATA__VALUE__V_INT_VALUE:
+        out->i = v->int_value;
+        break;
+    case STRATA__VALUE__V_UINT_VALUE:
+        out->u = v->uint_value;
+        break;
+    case STRATA__VALUE__V_BOOL_VALUE:
+        out->b = v->bool_value;
+        break;
+    case STRATA__VALUE__V_STRING_VALUE:
+        out->s.p = v->string_value;
+        out->s.len = (uint32_t)strlen(v->string_value);
+        break;
+    default:
+        break;
+    }
+}
+
+/* A borrowed st_agg holding @fp (strings point into it). */
+static void from_partial(struct st_agg *t, const Strata__FieldPartial *fp, unsigned want)
+{
+    memset(t, 0, sizeof(*t));
+    st_agg_init(t, (enum st_field_type)fp->type, want);
+    t->count = fp->count;
+    t->sum = fp->sum;
+    t->isum = fp->int_sum;
+    t->usum = fp->uint_sum;
+    t->mean = fp->mean;
+    t->m2 = fp->m2;
+    if (fp->min != NULL && fp->max != NULL) {
+        t->has_minmax = true;
+        value_of(fp->min, &t->min);
+        value_of(fp->max, &t->max);
+        t->min_t = fp->min_time_ns;
+        t->max_t = fp->max_time_ns;
+    }
+    if (fp->first != NULL && fp->last != NULL) {
+        value_of(fp->first, &t->first);
+        value_of(fp->last, &t->last);
+        t->first_t = fp->first_time_ns;
+        t->last_t = fp->last_time_ns;
+    }
+}
+
+static int take_series(void *arg, const Strata__SeriesResult *sr)
+{
+    struct actx *c = arg;
+    struct rq_group *g = rq_group_of(&c->gs, c->p->ar, sr);
+    if (g == NULL)
+        return ST_ENOMEM;
+    for (size_t w = 0; w < sr->n_windows; w++) {
+        const Strata__Window *win = sr->windows[w];
+        struct awin *aw = window_of(c, g, win->start_ns);
+        if (aw == NULL)
+            return ST_ENOMEM;
+        c->points++;
+        for (size_t f = 0; f < win->n_fields; f++) {
+            const Strata__FieldPartial *fp = win->fields[f];
+            size_t fi = 0;
+            while (fi < c->nfields && strcmp(c->fields[fi], fp->field) != 0)
+                fi++;
+            if (fi == c->nfields || fp->type < STRATA__FIELD_TYPE__FLOAT ||
+                fp->type > STRATA__FIELD_TYPE__BOOLEAN)
+                continue;
+            struct slot *s = &aw->slots[fi];
+            if (!s->set) {
+                st_agg_init(&s->a, (enum st_field_type)fp->type, c->want);
+                s->set = true;
+            }
+            if (s->a.type != (enum st_field_type)fp->type)
+                continue; /* a second type of the field: InfluxDB would error; kept first */
+            struct st_agg t;
+            from_partial(&t, fp, c->want);
+            int rv = st_agg_merge(&s->a, &t);
+            if (rv != ST_OK)
+                return rv;
+        }
+    }
+    if (c->p->env->max_points && c->points > c->p->env->max_points)
+        return rq_fail(c->p, "max-select-point limit exceeded: (%llu/%llu)",
+                       (unsigned long long)c->points, (unsigned long long)c->p->env->max_points);
+    return ST_OK;
+}
+
+static struct st_qv agg_value(const struct st_agg *a, const union st_agg_value *v)
+{
+    struct st_qv q = {.kind = ST_QV_NULL};
+    switch (a->type) {
+    case ST_FIELD_FLOAT:
+        q.kind = ST_QV_FLOAT;
+        q.f = v->f;
+        break;
+    case ST_FIELD_INTEGER:
+        q.kind = ST_QV_INT;
+        q.i = v->i;
+        break;
+    case ST_FIELD_UNSIGNED:
+        q.kind = ST_QV_UINT;
+        q.u = v->u;
+        break;
+    case ST_FIELD_BOOLEAN:
+        q.kind = ST_QV_BOOL;
+        q.b = v->b;
+        break;
+    case ST_FIELD_STRING:
+        q.kind = ST_QV_STRING;
+        q.s.p = v->s.p;
+        q.s.len = v->s.len;
+        break;
+    }
+    return q;
+}
+
+/* The value of aggregate @fn over @a (strings borrowed from @a); *@t is the
+ * time of a selected value. */
+static struct st_qv finalize(enum rq_fn fn, const struct st_agg *a, int64_t *t)
+{
+    struct st_qv q = {.kind = ST_QV_NULL};
+    union st_agg_value v;
+    switch (fn) {
+    case RQ_FN_COUNT:
+        q.kind = ST_QV_INT;
+        q.i = (int64_t)a->count;
+        break;
+    case RQ_FN_SUM:
+        if (a->type == ST_FIELD_INTEGER)
+            q = (struct st_qv){.kind = ST_QV_INT, .i = a->isum};
+        else if (a->type == ST_FIELD_UNSIGNED)
+            q = (struct st_qv){.kind = ST_QV_UINT, .u = a->usum};
+        else if (a->type == ST_FIELD_FLOAT)
+            q = (struct st_qv){.kind = ST_QV_FLOAT, .f = a->sum};
+        break;
+    case RQ_FN_MEAN:
+        if (a->type != ST_FIELD_STRING && a->type != ST_FIELD_BOOLEAN && a->count > 0)
+            q = (struct st_qv){.kind = ST_QV_FLOAT, .f = st_agg_mean(a)};
+        break;
+    case RQ_FN_MIN:
+        if (a->has_minmax) {
+            q = agg_value(a, &a->min);
+            *t = a->min_t;
+        }
+        break;
+    case RQ_FN_MAX:
+        if (a->has_minmax) {
+            q = agg_value(a, &a->max);
+            *t = a->max_t;
+        }
+        break;
+    case RQ_FN_FIRST:
+        if (a->count > 0) {
+            q = agg_value(a, &a->first);
+            *t = a->first_t;
+        }
+        break;
+    case RQ_FN_LAST:
+        if (a->count > 0) {
+            q = agg_value(a, &a->last);
+            *t = a->last_t;
+        }
+        break;
+    case RQ_FN_SPREAD:
+        if (st_agg_spread(a, &v))
+            q = agg_value(a, &v);
+        break;
+    case RQ_FN_STDDEV: {
+        double d;
+        if (st_agg_stddev(a, &d))
+            q = (struct st_qv){.kind = ST_QV_FLOAT, .f = d};
+        break;
+    }
+    }
+    return q;
+}
+
+static int64_t window_start(const struct rq_plan *p, int64_t t)
+{
+    int64_t m = (t - p->offset) % p->interval;
+    if (m < 0)
+        m += p->interval;
+    return t - m;
+}
+
+static bool numeric(const struct st_qv *v)
+{
+    return v->kind == ST_QV_FLOAT || v->kind == ST_QV_INT || v->kind == ST_QV_UINT;
+}
+
+static double as_double(const struct st_qv *v)
+{
+    return v->kind == ST_QV_FLOAT ? v->f : v->kind == ST_QV_INT ? (double)v->i : (double)v->u;
+}
+
+/* fill(linear) of column @c over rows [0, n): nulls between two numbers. */
+static void fill_linear(struct st_qseries *s, size_t c)
+{
+    size_t prev = SIZE_MAX;
+    for (size_t r = 0; r < s->nrows; r++) {
+        struct st_qv *v = &s->values[r * s->ncolumns + c];
+        if (!numeric(v))
+            continue;
+        if (prev != SIZE_MAX && r > prev + 1) {
+            struct st_qv *a = &s->values[prev * s->ncolumns + c];
+            int64_t t0 = s->values[prev * s->ncolumns].t, t1 = s->values[r * s->ncolumns].t;
+            for (size_t k = prev + 1; k < r; k++) {
+                struct st_qv *x = &s->values[k * s->ncolumns + c];
+                int64_t tk = s->values[k * s->ncolumns].t;
+                double frac = (double)(tk - t0) / (double)(t1 - t0);
+                if (a->kind == ST_QV_INT && v->kind == ST_QV_INT) {
+                    x->kind = ST_QV_INT;
+                    x->i = a->i + (int64_t)((double)(v->i - a->i) * frac);
+                } else {
+                    x->kind = ST_QV_FLOAT;
+                    x->f = as_double(a) + (as_double(v) - as_double(a)) * frac;
+                }
+            }
+        }
+        prev = r;
+    }
+}
+
+/* Writes the rows of @g into a new series of @res. */
+static int emit_group(struct actx *c, struct rq_group *g, struct st_qres *res)
+{
+    struct rq_plan *p = c->p;
+    const struct st_iql_select *sel = p->sel;
+    int rv = rq_res_series(res, g->name, (const Strata__Tag *const *)g->tags, g->ntags, p->cols,
+                           p->ncols);
+    if (rv != ST_OK)
+        return rv;
+    struct st_qseries *s = &res->series[res->nseries - 1];
+    bool windows = p->interval > 0 && sel->fill != ST_IQL_FILL_NONE;
+    int64_t first = 0, last = 0;
+    if (p->interval > 0) {
+        first = p->has_tmin ? window_start(p, p->tmin) : WINS(g)[0].start;
+        last = window_start(p, p->tmax);
+    }
+    bool selector_time = p->interval == 0 && p->ncols == 2 &&
+                         (p->cols[1].fn == RQ_FN_MIN || p->cols[1].fn == RQ_FN_MAX ||
+                          p->cols[1].fn == RQ_FN_FIRST || p->cols[1].fn == RQ_FN_LAST);
+    size_t wi = 0;
+    for (int64_t t = first;; t += p->interval) {
+        struct awin *w = NULL;
+        if (windows) {
+            while (wi < g->n && WINS(g)[wi].start < t)
+                wi++;
+            if (wi < g->n && WINS(g)[wi].start == t)
+                w = &WINS(g)[wi];
+        } else {
+            if (wi == g->n)
+                break;
+            w = &WINS(g)[wi++];
+        }
+        struct st_qv *row = rq_res_row(res);
+        if (row == NULL)
+            return ST_ENOMEM;
+        int64_t rt = p->interval > 0 ? (w ? w->start : t) : (p->has_tmin ? p->tmin : 0);
+        for (size_t k = 1; k < p->ncols; k++) {
+            const struct rq_col *col = &p->cols[k];
+            const struct slot *sl = w ? &w->slots[c->col_field[k]] : NULL;
+            int64_t vt = rt;
+            if (sl != NULL && sl->set) {
+                row[k] = finalize(col->fn, &sl->a, &vt);
+                if (row[k].kind == ST_QV_STRING &&
+                    (row[k].s.p = rq_res_str(res, row[k].s.p, row[k].s.len)) == NULL)
+                    return ST_ENOMEM;
+            } else if (col->fn == RQ_FN_COUNT && sel->fill == ST_IQL_FILL_NULL) {
+                row[k] = (struct st_qv){.kind = ST_QV_INT, .i = 0};
+            }
+            if (row[k].kind == ST_QV_NULL && sel->fill == ST_IQL_FILL_NUMBER && sel->fill_value) {
+                const struct st_iql_expr *fv = sel->fill_value;
+                row[k] =
+                    fv->kind == ST_IQL_E_NUMBER ? (struct st_qv){.kind = ST_QV_FLOAT, .f = fv->f}
+                    : fv->kind == ST_IQL_E_UNSIGNED ? (struct st_qv){.kind = ST_QV_UINT, .u = fv->u}
+                                                    : (struct st_qv){.kind = ST_QV_INT, .i = fv->i};
+            }
+            if (row[k].kind == ST_QV_NULL && sel->fill == ST_IQL_FILL_PREVIOUS && s->nrows > 1)
+                row[k] = s->values[(s->nrows - 2) * s->ncolumns + k];
+            if (selector_time)
+                rt = vt;
+        }
+        row[0] = (struct st_qv){.kind = ST_QV_TIME, .t = rt};
+        if (windows && t >= last)
+            break;
+        if (!windows && p->interval == 0)
+            break;
+    }
+    if (sel->fill == ST_IQL_FILL_LINEAR)
+        for (size_t k = 1; k < p->ncols; k++)
+            fill_linear(s, k);
+    return ST_OK;
+}
+
+/* ORDER BY time DESC, OFFSET and LIMIT on the rows of the last series. */
+static void cut_rows(const struct rq_plan *p, struct st_qseries *s)
+{
+    const struct st_iql_select *sel = p->sel;
+    size_t n = s->ncolumns;
+    if (sel->desc)
+        for (size_t a = 0, b = s->nrows ? s->nrows - 1 : 0; a < b; a++, b--)
+            for (size_t k = 0; k < n; k++) {
+                struct st_qv t = s->values[a * n + k];
+                s->values[a * n + k] = s->values[b * n + k];
+                s->values[b * n + k] = t;
+            }
+    size_t off = sel->offset > 0 ? (size_t)sel->offset : 0;
+    if (off >= s->nrows) {
+        s->nrows = 0;
+        return;
+    }
+    if (off > 0) {
+        memmove(s->values, s->values + off * n, (s->nrows - off) * n * sizeof(*s->values));
+        s->nrows -= off;
+    }
+    if (sel->limit > 0 && (size_t)sel->limit < s->nrows)
+        s->nrows = (size_t)sel->limit;
+}
+
+int rq_run_agg(struct rq_plan *p, struct st_qres *res)
+{
+    struct actx c = {.p = p};
+    Strata__Query q = STRATA__QUERY__INIT;
+    Strata__AggregateKind kinds[16];
+    size_t nk = 0;
+    int rv = ST_ENOMEM;
+    rq_groups_init(&c.gs);
+    c.fields = rq_alloc(p->ar, p->ncols * sizeof(*c.fields));
+    c.col_field = rq_alloc(p->ar, p->ncols * sizeof(*c.col_field));
+    if (c.fields == NULL || c.col_field == NULL)
+        goto out;
+    for (size_t k = 1; k < p->ncols; k++) {
+        const struct rq_col *col = &p->cols[k];
+        size_t fi = 0;
+        while (fi < c.nfields && strcmp(c.fields[fi], col->key) != 0)
+            fi++;
+        if (fi == c.nfields)
+            c.fields[c.nfields++] = col->key;
+        c.col_field[k] = fi;
+        c.want |= want_of(col->fn);
+        Strata__AggregateKind ak = kind_of(col->fn);
+        size_t i = 0;
+        while (i < nk && kinds[i] != ak)
+            i++;
+        if (i == nk && nk < 16)
+            kinds[nk++] = ak;
+    }
+    q.database = (char *)p->db;
+    q.retention_policy = (char *)p->rp;
+    if (p->mregex != NULL) {
+        q.source_case = STRATA__QUERY__SOURCE_MEASUREMENT_REGEX;
+        q.measurement_regex = (char *)p->mregex;
+    } else {
+        q.source_case = STRATA__QUERY__SOURCE_MEASUREMENT;
+        q.measurement = (char *)p->measurement;
+    }
+    q.condition = p->tags;
+    q.fields = (char **)c.fields;
+    q.n_fields = c.nfields;
+    q.min_ns = p->has_tmin ? p->tmin : INT64_MIN;
+    q.max_ns = p->has_tmax ? p->tmax : INT64_MAX;
+    q.interval_ns = p->interval;
+    q.offset_ns = p->offset;
+    q.group_by_tags = (char **)p->group_tags;
+    q.n_group_by_tags = p->ngroup_tags;
+    q.group_by_all = p->group_all;
+    q.aggregates = kinds;
+    q.n_aggregates = nk;
+    if ((rv = rq_fetch(p, &q, take_series, &c)) != ST_OK)
+        goto out;
+    rq_groups_sort(&c.gs);
+    const struct st_iql_select *sel = p->sel;
+    size_t skip = sel->soffset > 0 ? (size_t)sel->soffset : 0, emitted = 0;
+    for (size_t i = 0; rv == ST_OK && i < c.gs.n; i++) {
+        if (c.gs.v[i]->n == 0)
+            continue;
+        if (skip > 0) {
+            skip--;
+            continue;
+        }
+        if (sel->slimit > 0 && emitted == (size_t)sel->slimit)
+            break;
+        if ((rv = emit_group(&c, c.gs.v[i], res)) != ST_OK)
+            break;
+        cut_rows(p, &res->series[res->nseries - 1]);
+        if (res->series[res->nseries - 1].nrows == 0)
+            rq_res_drop_last(res);
+        else
+            emitted++;
+    }
+out:
+    for (size_t i = 0; i < c.gs.n; i++) {
+        struct rq_group *g = c.gs.v[i];
+        for (size_t w = 0; w < g->n; w++) {
+            for (size_t f = 0; f < c.nfields; f++)
+                st_agg_fini(&WINS(g)[w].slots[f].a);
+            free(WINS(g)[w].slots);
+        }
+    }
+    rq_groups_fini(&c.gs);
+    return rv;
+}

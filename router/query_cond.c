@@ -1,0 +1,115 @@
+/* The tag part of a WHERE clause, as a TagExpr for the data nodes.
+ *
+ * After the time terms are taken out (query_time.c), what is left must be
+ * comparisons of tags with strings (=, !=) or regexes (=~, !~), joined by
+ * AND and OR, with parentheses: the data nodes select series with it. An
+ * identifier is a field when the source has a field of that name (as
+ * InfluxDB decides), else a tag; comparisons of fields are refused for now
+ * with a clear error (docs/query-engine.md). A tag compared with '' matches
+ * series without the tag, as in InfluxDB.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "query_int.h"
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+bool rq_is_field(const struct rq_plan *p, const char *name)
+{
+    return p->nfields > 0 &&
+           bsearch(&name, p->fields, p->nfields, sizeof(*p->fields), cmp_str) != NULL;
+}
+
+static const struct st_iql_expr *unparen(const struct st_iql_expr *e)
+{
+    while (e->kind == ST_IQL_E_PAREN)
+        e = e->lhs;
+    return e;
+}
+
+static Strata__CompareOp compare_op(enum st_iql_op op, bool regex)
+{
+    switch (op) {
+    case ST_IQL_OP_EQ:
+        return regex ? STRATA__COMPARE_OP__REGEX : STRATA__COMPARE_OP__EQ;
+    case ST_IQL_OP_NEQ:
+        return regex ? STRATA__COMPARE_OP__NREGEX : STRATA__COMPARE_OP__NEQ;
+    case ST_IQL_OP_EQREGEX:
+        return regex ? STRATA__COMPARE_OP__REGEX : STRATA__COMPARE_OP__COMPARE_OP_UNSPECIFIED;
+    case ST_IQL_OP_NEQREGEX:
+        return regex ? STRATA__COMPARE_OP__NREGEX : STRATA__COMPARE_OP__COMPARE_OP_UNSPECIFIED;
+    default:
+        return STRATA__COMPARE_OP__COMPARE_OP_UNSPECIFIED;
+    }
+}
+
+static int leaf(struct rq_plan *p, const struct st_iql_expr *e, Strata__TagExpr **out)
+{
+    const struct st_iql_expr *l = unparen(e->lhs), *r = unparen(e->rhs);
+    if (l->kind != ST_IQL_E_VARREF) {
+        const struct st_iql_expr *t = l;
+        l = r;
+        r = t;
+    }
+    if (l->kind != ST_IQL_E_VARREF)
+        return rq_fail(p, "unsupported condition: only comparisons of tags are supported yet");
+    if (rq_is_field(p, l->name) && l->cast != ST_IQL_CAST_TAG)
+        return rq_fail(p, "not implemented yet: conditions on fields (%s)", l->name);
+    bool regex = r->kind == ST_IQL_E_REGEX;
+    Strata__CompareOp op = compare_op(e->op, regex);
+    if (op == STRATA__COMPARE_OP__COMPARE_OP_UNSPECIFIED || (!regex && r->kind != ST_IQL_E_STRING))
+        return rq_fail(p,
+                       "unsupported condition on tag %s: compare tags with strings (=, !=) or "
+                       "regular expressions (=~, !~)",
+                       l->name);
+    Strata__TagExpr *x = rq_alloc(p->ar, sizeof(*x));
+    Strata__TagCompare *c = rq_alloc(p->ar, sizeof(*c));
+    if (x == NULL || c == NULL)
+        return ST_ENOMEM;
+    strata__tag_expr__init(x);
+    strata__tag_compare__init(c);
+    c->key = (char *)l->name;
+    c->op = op;
+    c->value = (char *)r->str;
+    x->expr_case = STRATA__TAG_EXPR__EXPR_COMPARE;
+    x->compare = c;
+    *out = x;
+    return ST_OK;
+}
+
+int rq_tag_expr(struct rq_plan *p, const struct st_iql_expr *e, Strata__TagExpr **out)
+{
+    *out = NULL;
+    if (e == NULL)
+        return ST_OK;
+    e = unparen(e);
+    if (e->kind != ST_IQL_E_BINARY)
+        return rq_fail(p, "unsupported condition: only comparisons of tags are supported yet");
+    if (e->op != ST_IQL_OP_AND && e->op != ST_IQL_OP_OR)
+        return leaf(p, e, out);
+    Strata__TagExpr *x = rq_alloc(p->ar, sizeof(*x));
+    Strata__TagBinary *b = rq_alloc(p->ar, sizeof(*b));
+    if (x == NULL || b == NULL)
+        return ST_ENOMEM;
+    strata__tag_expr__init(x);
+    strata__tag_binary__init(b);
+    int rv = rq_tag_expr(p, e->lhs, &b->left);
+    if (rv == ST_OK)
+        rv = rq_tag_expr(p, e->rhs, &b->right);
+    if (rv != ST_OK)
+        return rv;
+    if (e->op == ST_IQL_OP_AND) {
+        x->expr_case = STRATA__TAG_EXPR__EXPR_AND_EXPR;
+        x->and_expr = b;
+    } else {
+        x->expr_case = STRATA__TAG_EXPR__EXPR_OR_EXPR;
+        x->or_expr = b;
+    }
+    *out = x;
+    return ST_OK;
+}

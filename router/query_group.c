@@ -1,0 +1,129 @@
+/* Series groups of an answer, by (measurement, tags). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "query_int.h"
+
+void rq_groups_init(struct rq_groups *gs)
+{
+    memset(gs, 0, sizeof(*gs));
+    st_buf_init(&gs->key);
+}
+
+void rq_groups_fini(struct rq_groups *gs)
+{
+    for (size_t i = 0; i < gs->n; i++)
+        free(gs->v[i]->items);
+    free(gs->v);
+    free(gs->table);
+    st_buf_fini(&gs->key);
+    memset(gs, 0, sizeof(*gs));
+}
+
+static uint64_t fnv(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h;
+}
+
+static int series_key(struct st_buf *b, const Strata__SeriesResult *sr)
+{
+    st_buf_reset(b);
+    int rv = st_buf_append(b, sr->measurement, strlen(sr->measurement) + 1);
+    for (size_t i = 0; rv == ST_OK && i < sr->n_tags; i++) {
+        rv = st_buf_append(b, sr->tags[i]->key, strlen(sr->tags[i]->key) + 1);
+        if (rv == ST_OK)
+            rv = st_buf_append(b, sr->tags[i]->value, strlen(sr->tags[i]->value) + 1);
+    }
+    return rv;
+}
+
+static int grow_table(struct rq_groups *gs)
+{
+    size_t cap = gs->tcap ? gs->tcap * 2 : 64;
+    struct rq_group **t = calloc(cap, sizeof(*t));
+    if (t == NULL)
+        return ST_ENOMEM;
+    for (size_t i = 0; i < gs->n; i++) {
+        size_t j = gs->v[i]->hash & (cap - 1);
+        while (t[j] != NULL)
+            j = (j + 1) & (cap - 1);
+        t[j] = gs->v[i];
+    }
+    free(gs->table);
+    gs->table = t;
+    gs->tcap = cap;
+    return ST_OK;
+}
+
+static struct rq_group *new_group(struct rq_groups *gs, struct rq_arena *ar,
+                                  const Strata__SeriesResult *sr, uint64_t h)
+{
+    struct rq_group *g = rq_alloc(ar, sizeof(*g));
+    if (g == NULL || (g->key = rq_strdup(ar, gs->key.p, gs->key.len)) == NULL)
+        return NULL;
+    g->keylen = gs->key.len;
+    g->hash = h;
+    g->name = g->key;
+    g->ntags = sr->n_tags;
+    g->tags = rq_alloc(ar, (sr->n_tags + 1) * sizeof(*g->tags));
+    if (g->tags == NULL)
+        return NULL;
+    for (size_t i = 0; i < sr->n_tags; i++) {
+        Strata__Tag *t = rq_alloc(ar, sizeof(*t));
+        if (t == NULL)
+            return NULL;
+        strata__tag__init(t);
+        t->key = rq_strdup(ar, sr->tags[i]->key, strlen(sr->tags[i]->key));
+        t->value = rq_strdup(ar, sr->tags[i]->value, strlen(sr->tags[i]->value));
+        if (t->key == NULL || t->value == NULL)
+            return NULL;
+        g->tags[i] = t;
+    }
+    if (gs->n == gs->cap) {
+        size_t cap = gs->cap ? gs->cap * 2 : 16;
+        void *np = realloc(gs->v, cap * sizeof(*gs->v));
+        if (np == NULL)
+            return NULL;
+        gs->v = np;
+        gs->cap = cap;
+    }
+    gs->v[gs->n++] = g;
+    return g;
+}
+
+struct rq_group *rq_group_of(struct rq_groups *gs, struct rq_arena *ar,
+                             const Strata__SeriesResult *sr)
+{
+    if (series_key(&gs->key, sr) != ST_OK)
+        return NULL;
+    uint64_t h = fnv(gs->key.p, gs->key.len);
+    if ((gs->n + 1) * 2 > gs->tcap && grow_table(gs) != ST_OK)
+        return NULL;
+    size_t j = h & (gs->tcap - 1);
+    for (; gs->table[j] != NULL; j = (j + 1) & (gs->tcap - 1)) {
+        struct rq_group *g = gs->table[j];
+        if (g->hash == h && g->keylen == gs->key.len && memcmp(g->key, gs->key.p, g->keylen) == 0)
+            return g;
+    }
+    struct rq_group *g = new_group(gs, ar, sr, h);
+    if (g != NULL)
+        gs->table[j] = g;
+    return g;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+    const struct rq_group *x = *(struct rq_group *const *)a, *y = *(struct rq_group *const *)b;
+    size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
+    int c = memcmp(x->key, y->key, n);
+    return c ? c : (x->keylen < y->keylen ? -1 : x->keylen > y->keylen);
+}
+
+void rq_groups_sort(struct rq_groups *gs)
+{
+    qsort(gs->v, gs->n, sizeof(*gs->v), cmp_group);
+}

@@ -1,0 +1,182 @@
+/* Internals of the query engine (rq_ prefix): plan, conditions, fetch, merge. */
+#ifndef ST_QUERY_INT_H
+#define ST_QUERY_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agg.h"
+#include "data.pb-c.h"
+#include "meta.pb-c.h"
+#include "query.h"
+
+/* Memory of one statement: a bump allocator of zeroed chunks. */
+struct rq_arena;
+int rq_arena_new(struct rq_arena **out);
+void rq_arena_free(struct rq_arena *a);
+void *rq_alloc(struct rq_arena *a, size_t n); /* zeroed; NULL: out of memory */
+char *rq_strdup(struct rq_arena *a, const char *s, size_t n);
+
+/* What an output column holds. */
+enum rq_col_kind {
+    RQ_COL_TIME = 1, /* the time column */
+    RQ_COL_FIELD,    /* raw: a field's value */
+    RQ_COL_TAG,      /* raw: a tag's value */
+    RQ_COL_AGG,      /* aggregate: fn over field */
+};
+
+/* The aggregates computed from partials (data nodes compute them). */
+enum rq_fn {
+    RQ_FN_COUNT = 1,
+    RQ_FN_SUM,
+    RQ_FN_MEAN,
+    RQ_FN_MIN,
+    RQ_FN_MAX,
+    RQ_FN_FIRST,
+    RQ_FN_LAST,
+    RQ_FN_SPREAD,
+    RQ_FN_STDDEV,
+};
+
+struct rq_col {
+    enum rq_col_kind kind;
+    const char *name; /* the column's name in the answer */
+    const char *key;  /* FIELD, TAG, AGG: the field or tag key */
+    enum rq_fn fn;    /* AGG */
+    enum st_iql_cast cast;
+};
+
+/* One source measurement (or regex) of a statement, resolved. */
+struct rq_plan {
+    struct rq_arena *ar;
+    const Strata__Catalogue *cat;
+    const struct st_query_env *env;
+    struct st_buf *err;
+    int64_t deadline_ms; /* monotonic */
+    const char *db, *rp;
+    const char *measurement, *mregex; /* one of them */
+    int64_t tmin, tmax;               /* inclusive */
+    bool has_tmin, has_tmax;
+    Strata__TagExpr *tags;    /* tag filter, NULL = all series */
+    bool aggregate;           /* aggregate query (else raw) */
+    int64_t interval, offset; /* GROUP BY time */
+    const char **group_tags;  /* GROUP BY tag keys, sorted */
+    size_t ngroup_tags;
+    bool group_all;      /* GROUP BY * */
+    struct rq_col *cols; /* output columns, time first */
+    size_t ncols;
+    const struct st_iql_select *sel;
+    /* Schema of the source over the shards read. */
+    const char **fields; /* field keys, sorted */
+    Strata__FieldType *field_types;
+    size_t nfields;
+    const char **tag_keys; /* tag keys, sorted */
+    size_t ntag_keys;
+    /* Shards to read, and which owner to ask next. */
+    struct rq_shard *shards;
+    size_t nshards;
+};
+
+struct rq_shard {
+    uint64_t id;
+    const Strata__Shard *shard;
+    size_t next_owner; /* index in shard->owners of the next owner to try */
+};
+
+/* Time ----------------------------------------------------------------- */
+
+/* Parses a time string as InfluxDB accepts it in WHERE clauses:
+ * RFC3339 with optional fraction and zone, "2006-01-02 15:04:05[.999999999]"
+ * or "2006-01-02". ST_OK or ST_EINVAL. */
+int rq_parse_time(const char *s, int64_t *ns);
+
+/* Splits @cond into the time range (AND-ed time comparisons) and the rest:
+ * *@rest is @cond without its time terms (NULL when nothing is left).
+ * ST_OK, ST_EINVAL (message in p->err) or ST_ENOMEM. */
+int rq_split_time(struct rq_plan *p, const struct st_iql_expr *cond, int64_t now,
+                  const struct st_iql_expr **rest);
+
+/* Conditions --------------------------------------------------------------- */
+
+/* Whether @name is a field of the source (p->fields). */
+bool rq_is_field(const struct rq_plan *p, const char *name);
+
+/* Turns @e (no time terms; only tag comparisons joined by AND / OR) into a
+ * TagExpr in p->ar. ST_OK, ST_EINVAL (a field or unsupported term: message
+ * in p->err) or ST_ENOMEM. */
+int rq_tag_expr(struct rq_plan *p, const struct st_iql_expr *e, Strata__TagExpr **out);
+
+/* Fetch ---------------------------------------------------------------------- */
+
+/* Collects the shards of p->db / p->rp whose groups overlap the time range. */
+int rq_find_shards(struct rq_plan *p);
+
+/* Reads the field keys (and, with @tags, the tag keys) of the source over
+ * the shards into p->fields / p->tag_keys. */
+int rq_load_schema(struct rq_plan *p, bool tags);
+
+/* Sends @q (its shard_ids are filled per node) to one owner of every shard,
+ * pages through the answers, and hands each SeriesResult to @fn. Retries
+ * the shards of an owner that fails on their next owner. ST_OK,
+ * ST_EUNAVAIL (message in p->err), ST_ETIMEDOUT, the error of @fn, or
+ * ST_ENOMEM. */
+typedef int (*rq_series_fn)(void *arg, const Strata__SeriesResult *sr);
+int rq_fetch(struct rq_plan *p, Strata__Query *q, rq_series_fn fn, void *arg);
+
+/* Series groups ---------------------------------------------------------------
+ * The groups of an answer by (measurement, tags), found by hash as pages
+ * arrive from any node; items are the executor's (windows or rows). */
+struct rq_group {
+    char *key; /* measurement \0 key \0 value \0 ... */
+    size_t keylen;
+    uint64_t hash;
+    const char *name;
+    Strata__Tag **tags;
+    size_t ntags;
+    void *items; /* malloc'ed by the executor, freed by rq_groups_fini() */
+    size_t n, cap;
+};
+
+struct rq_groups {
+    struct rq_group **v;
+    size_t n, cap;
+    struct rq_group **table; /* open addressing */
+    size_t tcap;
+    struct st_buf key;
+};
+
+void rq_groups_init(struct rq_groups *gs);
+void rq_groups_fini(struct rq_groups *gs); /* frees the tables and every group's items */
+/* The group of @sr (created in @ar on first sight); NULL: out of memory. */
+struct rq_group *rq_group_of(struct rq_groups *gs, struct rq_arena *ar,
+                             const Strata__SeriesResult *sr);
+/* Sorts the groups by (measurement, tags). */
+void rq_groups_sort(struct rq_groups *gs);
+
+/* Execution ---------------------------------------------------------------- */
+
+/* Runs an aggregate / raw plan and appends its series to @res. */
+int rq_run_agg(struct rq_plan *p, struct st_qres *res);
+int rq_run_raw(struct rq_plan *p, struct st_qres *res);
+
+/* A new empty result. */
+int rq_res_new(struct st_qres **out);
+/* Removes the last series (no rows, or cut by SLIMIT). */
+void rq_res_drop_last(struct st_qres *res);
+
+/* Appends a series to @res (name, tags and columns copied into its memory);
+ * rows are appended with rq_res_row(). */
+int rq_res_series(struct st_qres *res, const char *name, const Strata__Tag *const *tags,
+                  size_t ntags, const struct rq_col *cols, size_t ncols);
+/* A new row of the last series: ncolumns values, all NULL; NULL on ENOMEM. */
+struct st_qv *rq_res_row(struct st_qres *res);
+/* Copies a string into the result's memory. */
+const char *rq_res_str(struct st_qres *res, const char *s, size_t len);
+
+/* Sets a statement error (returns ST_EINVAL, or ST_ENOMEM). */
+int rq_fail(struct rq_plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int64_t rq_mono_ms(void);
+
+#endif
