@@ -16,6 +16,7 @@
 #include "catalogue.h"
 #include "err.h"
 #include "query_int.h"
+#include "regex.h"
 
 static const struct {
     const char *name;
@@ -80,8 +81,9 @@ static const struct st_iql_expr *unparen(const struct st_iql_expr *e)
     return e;
 }
 
-static int add_col(struct rq_plan *p, size_t *cap, struct rq_col c)
+int rq_add_col(struct rq_plan *p, struct rq_col c)
 {
+    size_t *cap = &p->cols_cap;
     if (p->ncols == *cap) {
         size_t ncap = *cap ? *cap * 2 : 8;
         struct rq_col *n = rq_alloc(p->ar, ncap * sizeof(*n));
@@ -106,7 +108,7 @@ static bool is_group_tag(const struct rq_plan *p, const char *key)
 
 /* SELECT * (or *::field, *::tag): fields and tags, sorted together by name;
  * tags that are GROUP BY keys are not columns. */
-static int add_wildcard(struct rq_plan *p, size_t *cap, enum st_iql_cast cast)
+static int add_wildcard(struct rq_plan *p, enum st_iql_cast cast)
 {
     size_t f = 0, t = 0;
     bool fields = cast != ST_IQL_CAST_TAG, tags = cast != ST_IQL_CAST_FIELD && !p->group_all;
@@ -127,13 +129,47 @@ static int add_wildcard(struct rq_plan *p, size_t *cap, enum st_iql_cast cast)
             c.kind = RQ_COL_TAG;
             c.key = c.name = tk;
         }
-        int rv = add_col(p, cap, c);
+        int rv = rq_add_col(p, c);
         if (rv != ST_OK)
             return rv;
     }
 }
 
-static int plan_call(struct rq_plan *p, size_t *cap, const struct st_iql_expr *e, const char *alias)
+/* fn(*) and fn(/re/): one column per matching field, named fn_field, over
+ * the fields whose type the function takes. */
+static int expand_call(struct rq_plan *p, const struct st_iql_expr *e, enum rq_fn fn,
+                       const struct st_iql_expr *a, const char *alias)
+{
+    st_re *re = NULL;
+    if (a->kind == ST_IQL_E_REGEX) {
+        char msg[256] = "";
+        if (st_re_compile(a->str, strlen(a->str), &re, msg, sizeof(msg)) != ST_OK)
+            return rq_fail(p, "invalid regular expression /%s/: %s", a->str, msg);
+    }
+    bool any_type = fn == RQ_FN_COUNT || fn == RQ_FN_FIRST || fn == RQ_FN_LAST;
+    int rv = ST_OK;
+    for (size_t f = 0; rv == ST_OK && f < p->nfields; f++) {
+        Strata__FieldType t = p->field_types[f];
+        bool number = t == STRATA__FIELD_TYPE__FLOAT || t == STRATA__FIELD_TYPE__INTEGER ||
+                      t == STRATA__FIELD_TYPE__UNSIGNED;
+        if (!any_type && !number &&
+            !((fn == RQ_FN_MIN || fn == RQ_FN_MAX) && t == STRATA__FIELD_TYPE__BOOLEAN))
+            continue;
+        if (re != NULL && !st_re_match(re, p->fields[f], strlen(p->fields[f])))
+            continue;
+        char name[512];
+        snprintf(name, sizeof(name), "%s_%s", alias ? alias : e->name, p->fields[f]);
+        struct rq_col c = {.kind = RQ_COL_AGG, .key = p->fields[f], .fn = fn};
+        if ((c.name = rq_strdup(p->ar, name, strlen(name))) == NULL)
+            rv = ST_ENOMEM;
+        else
+            rv = rq_add_col(p, c);
+    }
+    st_re_free(re);
+    return rv;
+}
+
+static int plan_call(struct rq_plan *p, const struct st_iql_expr *e, const char *alias)
 {
     for (size_t i = 0; i < sizeof(FNS) / sizeof(FNS[0]); i++) {
         if (strcmp(e->name, FNS[i].name) != 0)
@@ -142,16 +178,16 @@ static int plan_call(struct rq_plan *p, size_t *cap, const struct st_iql_expr *e
             return rq_fail(p, "invalid number of arguments for %s, expected 1, got %zu", e->name,
                            e->nargs);
         const struct st_iql_expr *a = unparen(e->args[0]);
+        if (a->kind == ST_IQL_E_WILDCARD || a->kind == ST_IQL_E_REGEX)
+            return expand_call(p, e, FNS[i].fn, a, alias);
         if (a->kind != ST_IQL_E_VARREF) {
-            if (a->kind == ST_IQL_E_WILDCARD || a->kind == ST_IQL_E_REGEX)
-                return rq_fail(p, "not implemented yet: %s() of a wildcard or regex", e->name);
             if (a->kind == ST_IQL_E_CALL)
                 return rq_fail(p, "not implemented yet: %s() of %s()", e->name, a->name);
             return rq_fail(p, "expected field argument in %s()", e->name);
         }
         struct rq_col c = {.kind = RQ_COL_AGG, .key = a->name, .fn = FNS[i].fn};
         c.name = alias ? alias : e->name;
-        return add_col(p, cap, c);
+        return rq_add_col(p, c);
     }
     for (size_t i = 0; i < sizeof(LATER) / sizeof(LATER[0]); i++)
         if (strcmp(e->name, LATER[i]) == 0)
@@ -185,8 +221,7 @@ static int dedup_names(struct rq_plan *p)
 static int plan_fields(struct rq_plan *p)
 {
     const struct st_iql_select *sel = p->sel;
-    size_t cap = 0;
-    int rv = add_col(p, &cap, (struct rq_col){.kind = RQ_COL_TIME, .name = "time"});
+    int rv = rq_add_col(p, (struct rq_col){.kind = RQ_COL_TIME, .name = "time"});
     bool raw = false, agg = false;
     for (size_t i = 0; rv == ST_OK && i < sel->nfields; i++) {
         const struct st_iql_expr *e = unparen(sel->fields[i].expr);
@@ -194,11 +229,11 @@ static int plan_fields(struct rq_plan *p)
         switch (e->kind) {
         case ST_IQL_E_CALL:
             agg = true;
-            rv = plan_call(p, &cap, e, alias);
+            rv = plan_call(p, e, alias);
             break;
         case ST_IQL_E_WILDCARD:
             raw = true;
-            rv = add_wildcard(p, &cap, e->cast);
+            rv = add_wildcard(p, e->cast);
             break;
         case ST_IQL_E_VARREF: {
             raw = true;
@@ -209,7 +244,7 @@ static int plan_fields(struct rq_plan *p)
             struct rq_col c = {.kind = tag ? RQ_COL_TAG : RQ_COL_FIELD, .key = e->name};
             c.name = alias ? alias : e->name;
             c.cast = e->cast;
-            rv = add_col(p, &cap, c);
+            rv = rq_add_col(p, c);
             break;
         }
         case ST_IQL_E_REGEX:
@@ -318,12 +353,25 @@ static int run_source(struct rq_plan *p, const struct st_iql_source *src,
     bool wildcard = p->group_all;
     for (size_t i = 0; i < sel->nfields; i++)
         wildcard = wildcard || unparen(sel->fields[i].expr)->kind == ST_IQL_E_WILDCARD;
+    const struct st_iql_expr *tags, *filter;
     if ((rv = rq_find_shards(p)) != ST_OK || (rv = rq_load_schema(p, wildcard)) != ST_OK ||
-        (rv = rq_tag_expr(p, rest, &p->tags)) != ST_OK || (rv = plan_fields(p)) != ST_OK)
+        (rv = rq_split_cond(p, rest, &tags, &filter)) != ST_OK ||
+        (rv = rq_tag_expr(p, tags, &p->tags)) != ST_OK || (rv = plan_fields(p)) != ST_OK)
         return rv;
+    p->nout = p->ncols;
+    if (filter != NULL) {
+        if (p->aggregate)
+            return rq_fail(p, "not implemented yet: conditions on fields in aggregate queries");
+        if ((rv = rq_filter_compile(p, filter, &p->filter)) != ST_OK)
+            return rv;
+    }
     if (p->nshards == 0)
-        return ST_OK;
-    return p->aggregate ? rq_run_agg(p, res) : rq_run_raw(p, res);
+        rv = ST_OK;
+    else
+        rv = p->aggregate ? rq_run_agg(p, res) : rq_run_raw(p, res);
+    rq_filter_free(p->filter);
+    p->filter = NULL;
+    return rv;
 }
 
 static int cmp_series(const void *a, const void *b)

@@ -4,6 +4,7 @@ add_library(st_query STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/query.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_agg.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_cond.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/query_eval.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_fetch.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_group.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_raw.c

@@ -338,91 +338,121 @@ static void fill_linear(struct st_qseries *s, size_t c)
     }
 }
 
-/* Writes the rows of @g into a new series of @res. */
+/* The window of @g starting at @t, or NULL. */
+static struct awin *find_win(struct rq_group *g, int64_t t)
+{
+    size_t lo = 0, hi = g->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (WINS(g)[mid].start < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < g->n && WINS(g)[lo].start == t ? &WINS(g)[lo] : NULL;
+}
+
+/* Most windows one series may produce with a fill (InfluxDB has no such
+ * bound; an unbounded GROUP BY time over years of minutes would otherwise
+ * build every empty window). */
+#define MAX_FILLED_WINDOWS 10000000u
+
+/* Fills one row from window @w (NULL: none) at time @t. */
+static int fill_row(struct actx *c, struct st_qres *res, struct st_qseries *s, struct awin *w,
+                    int64_t t, bool selector_time)
+{
+    struct rq_plan *p = c->p;
+    const struct st_iql_select *sel = p->sel;
+    struct st_qv *row = rq_res_row(res);
+    if (row == NULL)
+        return ST_ENOMEM;
+    int64_t rt = t;
+    for (size_t k = 1; k < p->nout; k++) {
+        const struct rq_col *col = &p->cols[k];
+        const struct slot *sl = w ? &w->slots[c->col_field[k]] : NULL;
+        int64_t vt = rt;
+        if (sl != NULL && sl->set) {
+            row[k] = finalize(col->fn, &sl->a, &vt);
+            if (row[k].kind == ST_QV_STRING &&
+                (row[k].s.p = rq_res_str(res, row[k].s.p, row[k].s.len)) == NULL)
+                return ST_ENOMEM;
+        } else if (col->fn == RQ_FN_COUNT && sel->fill == ST_IQL_FILL_NULL) {
+            row[k] = (struct st_qv){.kind = ST_QV_INT, .i = 0};
+        }
+        if (row[k].kind == ST_QV_NULL && sel->fill == ST_IQL_FILL_NUMBER && sel->fill_value) {
+            const struct st_iql_expr *fv = sel->fill_value;
+            row[k] = fv->kind == ST_IQL_E_NUMBER ? (struct st_qv){.kind = ST_QV_FLOAT, .f = fv->f}
+                     : fv->kind == ST_IQL_E_UNSIGNED
+                         ? (struct st_qv){.kind = ST_QV_UINT, .u = fv->u}
+                         : (struct st_qv){.kind = ST_QV_INT, .i = fv->i};
+        }
+        if (row[k].kind == ST_QV_NULL && sel->fill == ST_IQL_FILL_PREVIOUS && s->nrows > 1)
+            row[k] = s->values[(s->nrows - 2) * s->ncolumns + k];
+        if (selector_time)
+            rt = vt;
+    }
+    row[0] = (struct st_qv){.kind = ST_QV_TIME, .t = rt};
+    return ST_OK;
+}
+
+/* Writes the rows of @g into a new series of @res, in output order (ORDER
+ * BY time DESC walks the windows backwards), stopping after OFFSET + LIMIT
+ * rows; cut_rows() then drops the OFFSET. */
 static int emit_group(struct actx *c, struct rq_group *g, struct st_qres *res)
 {
     struct rq_plan *p = c->p;
     const struct st_iql_select *sel = p->sel;
     int rv = rq_res_series(res, g->name, (const Strata__Tag *const *)g->tags, g->ntags, p->cols,
-                           p->ncols);
+                           p->nout);
     if (rv != ST_OK)
         return rv;
     struct st_qseries *s = &res->series[res->nseries - 1];
     bool windows = p->interval > 0 && sel->fill != ST_IQL_FILL_NONE;
-    int64_t first = 0, last = 0;
-    if (p->interval > 0) {
+    int64_t first = 0;
+    size_t nrows = g->n;
+    if (windows) {
         first = p->has_tmin ? window_start(p, p->tmin) : WINS(g)[0].start;
-        last = window_start(p, p->tmax);
+        int64_t last = window_start(p, p->tmax);
+        nrows = last < first ? 0 : (size_t)((uint64_t)(last - first) / (uint64_t)p->interval) + 1;
+    } else if (p->interval == 0) {
+        nrows = g->n > 0 ? 1 : 0;
     }
-    bool selector_time = p->interval == 0 && p->ncols == 2 &&
+    size_t want = nrows;
+    if (sel->limit > 0) {
+        uint64_t w = (uint64_t)sel->limit + (uint64_t)(sel->offset > 0 ? sel->offset : 0);
+        if (w < want)
+            want = (size_t)w;
+    }
+    if (windows && want > MAX_FILLED_WINDOWS)
+        return rq_fail(p,
+                       "too many windows (%zu) in one series: narrow the time range, widen "
+                       "the GROUP BY time interval, or use fill(none) or LIMIT",
+                       want);
+    bool selector_time = p->interval == 0 && p->nout == 2 &&
                          (p->cols[1].fn == RQ_FN_MIN || p->cols[1].fn == RQ_FN_MAX ||
                           p->cols[1].fn == RQ_FN_FIRST || p->cols[1].fn == RQ_FN_LAST);
-    size_t wi = 0;
-    for (int64_t t = first;; t += p->interval) {
-        struct awin *w = NULL;
+    for (size_t i = 0; rv == ST_OK && i < want; i++) {
+        size_t idx = sel->desc ? nrows - 1 - i : i;
         if (windows) {
-            while (wi < g->n && WINS(g)[wi].start < t)
-                wi++;
-            if (wi < g->n && WINS(g)[wi].start == t)
-                w = &WINS(g)[wi];
+            int64_t t = first + (int64_t)idx * p->interval;
+            rv = fill_row(c, res, s, find_win(g, t), t, false);
         } else {
-            if (wi == g->n)
-                break;
-            w = &WINS(g)[wi++];
+            struct awin *w = &WINS(g)[idx];
+            int64_t t = p->interval > 0 ? w->start : p->has_tmin ? p->tmin : 0;
+            rv = fill_row(c, res, s, w, t, selector_time);
         }
-        struct st_qv *row = rq_res_row(res);
-        if (row == NULL)
-            return ST_ENOMEM;
-        int64_t rt = p->interval > 0 ? (w ? w->start : t) : (p->has_tmin ? p->tmin : 0);
-        for (size_t k = 1; k < p->ncols; k++) {
-            const struct rq_col *col = &p->cols[k];
-            const struct slot *sl = w ? &w->slots[c->col_field[k]] : NULL;
-            int64_t vt = rt;
-            if (sl != NULL && sl->set) {
-                row[k] = finalize(col->fn, &sl->a, &vt);
-                if (row[k].kind == ST_QV_STRING &&
-                    (row[k].s.p = rq_res_str(res, row[k].s.p, row[k].s.len)) == NULL)
-                    return ST_ENOMEM;
-            } else if (col->fn == RQ_FN_COUNT && sel->fill == ST_IQL_FILL_NULL) {
-                row[k] = (struct st_qv){.kind = ST_QV_INT, .i = 0};
-            }
-            if (row[k].kind == ST_QV_NULL && sel->fill == ST_IQL_FILL_NUMBER && sel->fill_value) {
-                const struct st_iql_expr *fv = sel->fill_value;
-                row[k] =
-                    fv->kind == ST_IQL_E_NUMBER ? (struct st_qv){.kind = ST_QV_FLOAT, .f = fv->f}
-                    : fv->kind == ST_IQL_E_UNSIGNED ? (struct st_qv){.kind = ST_QV_UINT, .u = fv->u}
-                                                    : (struct st_qv){.kind = ST_QV_INT, .i = fv->i};
-            }
-            if (row[k].kind == ST_QV_NULL && sel->fill == ST_IQL_FILL_PREVIOUS && s->nrows > 1)
-                row[k] = s->values[(s->nrows - 2) * s->ncolumns + k];
-            if (selector_time)
-                rt = vt;
-        }
-        row[0] = (struct st_qv){.kind = ST_QV_TIME, .t = rt};
-        if (windows && t >= last)
-            break;
-        if (!windows && p->interval == 0)
-            break;
     }
-    if (sel->fill == ST_IQL_FILL_LINEAR)
-        for (size_t k = 1; k < p->ncols; k++)
+    if (rv == ST_OK && sel->fill == ST_IQL_FILL_LINEAR)
+        for (size_t k = 1; k < p->nout; k++)
             fill_linear(s, k);
-    return ST_OK;
+    return rv;
 }
 
-/* ORDER BY time DESC, OFFSET and LIMIT on the rows of the last series. */
+/* OFFSET on the rows of the last series (emit_group() stopped at OFFSET +
+ * LIMIT). */
 static void cut_rows(const struct rq_plan *p, struct st_qseries *s)
 {
-    const struct st_iql_select *sel = p->sel;
-    size_t n = s->ncolumns;
-    if (sel->desc)
-        for (size_t a = 0, b = s->nrows ? s->nrows - 1 : 0; a < b; a++, b--)
-            for (size_t k = 0; k < n; k++) {
-                struct st_qv t = s->values[a * n + k];
-                s->values[a * n + k] = s->values[b * n + k];
-                s->values[b * n + k] = t;
-            }
-    size_t off = sel->offset > 0 ? (size_t)sel->offset : 0;
+    size_t n = s->ncolumns, off = p->sel->offset > 0 ? (size_t)p->sel->offset : 0;
     if (off >= s->nrows) {
         s->nrows = 0;
         return;
@@ -431,8 +461,6 @@ static void cut_rows(const struct rq_plan *p, struct st_qseries *s)
         memmove(s->values, s->values + off * n, (s->nrows - off) * n * sizeof(*s->values));
         s->nrows -= off;
     }
-    if (sel->limit > 0 && (size_t)sel->limit < s->nrows)
-        s->nrows = (size_t)sel->limit;
 }
 
 int rq_run_agg(struct rq_plan *p, struct st_qres *res)

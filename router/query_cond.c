@@ -113,3 +113,68 @@ int rq_tag_expr(struct rq_plan *p, const struct st_iql_expr *e, Strata__TagExpr 
     *out = x;
     return ST_OK;
 }
+
+/* Whether @e is made only of tag comparisons the data nodes evaluate. */
+static bool tag_only(const struct rq_plan *p, const struct st_iql_expr *e)
+{
+    e = unparen(e);
+    if (e->kind != ST_IQL_E_BINARY)
+        return false;
+    if (e->op == ST_IQL_OP_AND || e->op == ST_IQL_OP_OR)
+        return tag_only(p, e->lhs) && tag_only(p, e->rhs);
+    const struct st_iql_expr *l = unparen(e->lhs), *r = unparen(e->rhs);
+    if (l->kind != ST_IQL_E_VARREF) {
+        const struct st_iql_expr *t = l;
+        l = r;
+        r = t;
+    }
+    if (l->kind != ST_IQL_E_VARREF || (rq_is_field(p, l->name) && l->cast != ST_IQL_CAST_TAG) ||
+        l->cast == ST_IQL_CAST_FIELD)
+        return false;
+    bool regex = r->kind == ST_IQL_E_REGEX;
+    return compare_op(e->op, regex) != STRATA__COMPARE_OP__COMPARE_OP_UNSPECIFIED &&
+           (regex || r->kind == ST_IQL_E_STRING);
+}
+
+static int and_of(struct rq_plan *p, const struct st_iql_expr *a, const struct st_iql_expr *b,
+                const struct st_iql_expr **out)
+{
+    if (a == NULL || b == NULL) {
+        *out = a != NULL ? a : b;
+        return ST_OK;
+    }
+    struct st_iql_expr *n = rq_alloc(p->ar, sizeof(*n));
+    if (n == NULL)
+        return ST_ENOMEM;
+    n->kind = ST_IQL_E_BINARY;
+    n->op = ST_IQL_OP_AND;
+    n->lhs = (struct st_iql_expr *)a;
+    n->rhs = (struct st_iql_expr *)b;
+    *out = n;
+    return ST_OK;
+}
+
+int rq_split_cond(struct rq_plan *p, const struct st_iql_expr *e, const struct st_iql_expr **tags,
+                  const struct st_iql_expr **rest)
+{
+    *tags = *rest = NULL;
+    if (e == NULL)
+        return ST_OK;
+    const struct st_iql_expr *u = unparen(e);
+    if (u->kind == ST_IQL_E_BINARY && u->op == ST_IQL_OP_AND) {
+        const struct st_iql_expr *lt, *lr, *rt, *rr;
+        int rv = rq_split_cond(p, u->lhs, &lt, &lr);
+        if (rv == ST_OK)
+            rv = rq_split_cond(p, u->rhs, &rt, &rr);
+        if (rv == ST_OK)
+            rv = and_of(p, lt, rt, tags);
+        if (rv == ST_OK)
+            rv = and_of(p, lr, rr, rest);
+        return rv;
+    }
+    if (tag_only(p, u))
+        *tags = u;
+    else
+        *rest = u;
+    return ST_OK;
+}

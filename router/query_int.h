@@ -64,8 +64,10 @@ struct rq_plan {
     const char **group_tags;  /* GROUP BY tag keys, sorted */
     size_t ngroup_tags;
     bool group_all;      /* GROUP BY * */
-    struct rq_col *cols; /* output columns, time first */
-    size_t ncols;
+    struct rq_col *cols; /* output columns, time first, then hidden ones (filter inputs) */
+    size_t ncols, cols_cap;
+    size_t nout;              /* the first nout columns are the answer's */
+    struct rq_filter *filter; /* router-side WHERE part (fields), NULL = none */
     const struct st_iql_select *sel;
     /* Schema of the source over the shards read. */
     const char **fields; /* field keys, sorted */
@@ -106,6 +108,22 @@ bool rq_is_field(const struct rq_plan *p, const char *name);
  * TagExpr in p->ar. ST_OK, ST_EINVAL (a field or unsupported term: message
  * in p->err) or ST_ENOMEM. */
 int rq_tag_expr(struct rq_plan *p, const struct st_iql_expr *e, Strata__TagExpr **out);
+
+/* Splits @e (no time terms) at its top-level ANDs into the terms that only
+ * compare tags (*@tags, sent to the data nodes) and the others (*@rest,
+ * evaluated on the router). Either may be NULL. */
+int rq_split_cond(struct rq_plan *p, const struct st_iql_expr *e, const struct st_iql_expr **tags,
+                  const struct st_iql_expr **rest);
+
+/* Router-side filters (query_eval.c). Compiling adds the fields and tags
+ * the expression reads as hidden columns of @p. */
+struct rq_filter;
+int rq_filter_compile(struct rq_plan *p, const struct st_iql_expr *e, struct rq_filter **out);
+bool rq_filter_match(const struct rq_filter *f, const struct st_qv *row);
+void rq_filter_free(struct rq_filter *f);
+
+/* Appends an output column (cols grows in p->ar). */
+int rq_add_col(struct rq_plan *p, struct rq_col c);
 
 /* Fetch ---------------------------------------------------------------------- */
 

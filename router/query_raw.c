@@ -110,7 +110,7 @@ static int take_series(void *arg, const Strata__SeriesResult *sr)
             if (src[k] != NULL) {
                 if (column_value(c, src[k], r, &row[k]) != ST_OK)
                     return ST_ENOMEM;
-                any = any || row[k].kind != ST_QV_NULL;
+                any = any || (k < p->nout && row[k].kind != ST_QV_NULL);
             } else if (tsrc[k] != NULL && r < tsrc[k]->n_values && tsrc[k]->values[r][0]) {
                 size_t len = strlen(tsrc[k]->values[r]);
                 row[k].kind = ST_QV_STRING;
@@ -119,7 +119,7 @@ static int take_series(void *arg, const Strata__SeriesResult *sr)
                     return ST_ENOMEM;
             }
         }
-        if (any)
+        if (any && (p->filter == NULL || rq_filter_match(p->filter, row)))
             g->n++;
     }
     c->rows += sr->n_times;
@@ -199,7 +199,7 @@ int rq_run_raw(struct rq_plan *p, struct st_qres *res)
     q.aggregates = &raw;
     q.n_aggregates = 1;
     q.descending = sel->desc;
-    if (sel->limit > 0)
+    if (sel->limit > 0 && p->filter == NULL)
         q.limit = (uint64_t)sel->limit + (uint64_t)(sel->offset > 0 ? sel->offset : 0);
     if ((rv = rq_fetch(p, &q, take_series, &c)) != ST_OK)
         goto out;
@@ -234,7 +234,7 @@ int rq_run_raw(struct rq_plan *p, struct st_qres *res)
                 rv = ST_ENOMEM;
                 goto out;
             }
-            memcpy(row, &rows[r * p->ncols], p->ncols * sizeof(*row));
+            memcpy(row, &rows[r * p->ncols], p->nout * sizeof(*row));
         }
         emitted++;
     }
