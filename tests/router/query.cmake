@@ -1,0 +1,2 @@
+# tests/router/query: unit tests of the query engine's pieces (st_query).
+st_add_test(test_query_parts SOURCES test_query_parts.c LIBS st_query)
