@@ -332,8 +332,12 @@ static bool start_strata(struct target *t, const char *build)
         snprintf(logs[i], sizeof(logs[i]), "%s/%s.log", t->dir, names[i]);
     char *meta[] = {bin[0],     "--id", "1",         "--dir", d[0],           "--raft", p[0],
                     "--listen", p[1],   "--members", members, "--ready-file", d[3],     NULL};
-    char *dnode[] = {bin[1],   "--dir", d[1],           "--listen", p[2],
-                     "--meta", p[1],    "--ready-file", d[4],       NULL};
+    char *dnode[12] = {bin[1],   "--dir", d[1],           "--listen", p[2],
+                       "--meta", p[1],    "--ready-file", d[4]};
+    if (cache_max != NULL) {
+        dnode[9] = "--cache-max-bytes";
+        dnode[10] = (char *)cache_max;
+    }
     char *router[] = {bin[2],  "--meta", p[1],           "--http", p[3],
                       "--dir", d[2],     "--ready-file", d[5],     NULL};
     if (spawn(t, meta, logs[0]) <= 0 || !wait_file(d[3], 20000))

@@ -373,7 +373,7 @@ int st_shard_open(const char *dir, uint64_t id, const struct st_shard_opts *opts
     s->id = id;
     s->opts = *opts;
     if (s->opts.cache_max_bytes == 0)
-        s->opts.cache_max_bytes = 64u << 20;
+        s->opts.cache_max_bytes = 32u << 20;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->bg_mu, NULL);
     pthread_cond_init(&s->changed, NULL);

@@ -13,7 +13,7 @@
 typedef struct st_shard st_shard;
 
 struct st_shard_opts {
-    size_t cache_max_bytes; /* flush the cache into a segment beyond this; default 64 MiB */
+    size_t cache_max_bytes; /* flush the cache into a segment beyond this; default 32 MiB */
     int sync_interval_ms;   /* 0 (default): fdatasync before every ack; else at most this often */
 };
 
