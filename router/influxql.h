@@ -43,9 +43,11 @@ enum st_iql_kind {
     ST_IQL_SHOW_GRANTS,     /* SHOW GRANTS FOR name */
     /* Statements that read or delete data; their clauses are in @sel. */
     ST_IQL_SELECT,            /* sel: everything */
-    ST_IQL_SHOW_MEASUREMENTS, /* db (ON), sel: measurement (WITH MEASUREMENT), cond, limit, offset */
+    ST_IQL_SHOW_MEASUREMENTS, /* db (ON), sel: measurement (WITH MEASUREMENT), cond, limit, offset
+                               */
     ST_IQL_SHOW_TAG_KEYS,     /* db, sel: sources, cond, limit, offset, slimit, soffset */
-    ST_IQL_SHOW_TAG_VALUES,   /* db, sel: sources, tag_key_op/tag_keys/tag_key_regex, cond, limit, offset */
+    ST_IQL_SHOW_TAG_VALUES,   /* db, sel: sources, tag_key_op/tag_keys/tag_key_regex, cond, limit,
+                                 offset */
     ST_IQL_SHOW_FIELD_KEYS,   /* db, sel: sources, limit, offset */
     ST_IQL_SHOW_SERIES,       /* db, sel: sources, cond, limit, offset */
     ST_IQL_SHOW_SHARDS,       /* - */
@@ -113,14 +115,14 @@ enum st_iql_cast {
 
 struct st_iql_expr {
     enum st_iql_expr_kind kind;
-    enum st_iql_op op;     /* BINARY */
-    enum st_iql_cast cast; /* VARREF, WILDCARD */
-    const char *name;      /* VARREF, CALL, BOUNDPARAM */
-    const char *str;       /* STRING, REGEX */
-    int64_t i;             /* INTEGER, DURATION */
-    uint64_t u;            /* UNSIGNED */
-    double f;              /* NUMBER */
-    bool b;                /* BOOLEAN */
+    enum st_iql_op op;             /* BINARY */
+    enum st_iql_cast cast;         /* VARREF, WILDCARD */
+    const char *name;              /* VARREF, CALL, BOUNDPARAM */
+    const char *str;               /* STRING, REGEX */
+    int64_t i;                     /* INTEGER, DURATION */
+    uint64_t u;                    /* UNSIGNED */
+    double f;                      /* NUMBER */
+    bool b;                        /* BOOLEAN */
     struct st_iql_expr *lhs, *rhs; /* BINARY; PAREN uses lhs */
     struct st_iql_expr **args;     /* CALL */
     size_t nargs;
@@ -135,10 +137,10 @@ struct st_iql_field {
 /* One FROM source: a measurement (name, or regex when given as /re/), with
  * optional db and rp (db.rp.m, db..m, rp.m), or a subquery. */
 struct st_iql_source {
-    const char *db;    /* NULL: the db= parameter */
-    const char *rp;    /* NULL: the database's default policy */
-    const char *name;  /* measurement name, or NULL with regex or sub */
-    const char *regex; /* measurement regex text, or NULL */
+    const char *db;            /* NULL: the db= parameter */
+    const char *rp;            /* NULL: the database's default policy */
+    const char *name;          /* measurement name, or NULL with regex or sub */
+    const char *regex;         /* measurement regex text, or NULL */
     struct st_iql_select *sub; /* subquery, or NULL */
 };
 
@@ -175,7 +177,7 @@ struct st_iql_select {
     struct st_iql_expr *fill_value; /* FILL_NUMBER: an INTEGER, UNSIGNED or NUMBER literal */
     bool desc;                      /* ORDER BY time DESC */
     int64_t limit, offset, slimit, soffset; /* -1 when not given */
-    const char *tz;                 /* tz('Europe/Paris'), NULL when not given */
+    const char *tz;                         /* tz('Europe/Paris'), NULL when not given */
     /* SHOW MEASUREMENTS WITH MEASUREMENT = name | =~ /re/ */
     const char *measurement, *measurement_regex;
     /* SHOW TAG VALUES WITH KEY ... */
@@ -218,10 +220,10 @@ struct st_iql_stmt {
     bool with;            /* CREATE DATABASE: a WITH clause was given */
     const char *rp_name;  /* CREATE DATABASE ... WITH NAME, else NULL */
     struct st_iql_rp_opts rp;
-    enum st_iql_priv priv; /* GRANT, REVOKE */
+    enum st_iql_priv priv;     /* GRANT, REVOKE */
     struct st_iql_select *sel; /* SELECT, SHOW MEASUREMENTS ... DELETE (see the kinds) */
-    const char *what;      /* UNSUPPORTED: its leading keywords, "SHOW MEASUREMENTS" */
-    const char *text;      /* UNSUPPORTED: the statement as written (no ';') */
+    const char *what;          /* UNSUPPORTED: its leading keywords, "SHOW MEASUREMENTS" */
+    const char *text;          /* UNSUPPORTED: the statement as written (no ';') */
     size_t text_len;
 };
 

@@ -18,10 +18,10 @@ struct st_qctx {
     bool auth;        /* auth enabled: check privileges (admin statements need an admin user) */
     bool pretty;      /* pretty=true: indented JSON like InfluxDB */
     bool get; /* a GET request: commands still run but each gets InfluxDB's deprecation warning */
-    unsigned timeout_ms; /* deadline per meta command (0: the client's default) */
-    st_owners *owners;   /* data node clients for SELECT (NULL: SELECT is refused) */
-    const char *rp;      /* the rp= parameter, may be NULL */
-    const char *epoch;   /* the epoch= parameter, may be NULL (RFC3339 times) */
+    unsigned timeout_ms;       /* deadline per meta command (0: the client's default) */
+    st_owners *owners;         /* data node clients for SELECT (NULL: SELECT is refused) */
+    const char *rp;            /* the rp= parameter, may be NULL */
+    const char *epoch;         /* the epoch= parameter, may be NULL (RFC3339 times) */
     unsigned query_timeout_ms; /* deadline of one SELECT (0: 60 s) */
     uint64_t max_points;       /* rows + windows a SELECT may read (0: no limit) */
 };

@@ -137,7 +137,7 @@ static bool tag_only(const struct rq_plan *p, const struct st_iql_expr *e)
 }
 
 static int and_of(struct rq_plan *p, const struct st_iql_expr *a, const struct st_iql_expr *b,
-                const struct st_iql_expr **out)
+                  const struct st_iql_expr **out)
 {
     if (a == NULL || b == NULL) {
         *out = a != NULL ? a : b;
