@@ -1,8 +1,13 @@
 /* libFuzzer target: the InfluxQL parser on any bytes. Checks invariants
- * besides "no crash": a parse succeeds or fails with a message in
- * InfluxDB's form, every statement prints, an unsupported statement's text
- * is a piece of the input, and printing then parsing a catalogue statement
- * gives the same statement back. */
+ * besides "no crash": a parse succeeds or fails with a message, every
+ * statement prints, its text is a piece of the input, printing then
+ * parsing a catalogue statement gives the same statement back, and so does
+ * it for a data statement (SELECT ... DELETE) whenever its printed form
+ * parses at all. InfluxDB's printed form of those does not always parse:
+ * fill(1e+06), INTO :MEASUREMENT for INTO "", FROM "" printed as nothing,
+ * SHOW MEASUREMENTS ON with its database unquoted, call names printed
+ * bare ("select"(x) as select(x)). */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +40,24 @@ static int same(const struct st_iql_stmt *a, const struct st_iql_stmt *b)
     return eq;
 }
 
+/* Whether @st prints the same after a print/parse round (or its printed
+ * form does not parse, see above). */
+static int stable(const struct st_iql_stmt *st)
+{
+    struct st_buf text, err;
+    st_buf_init(&text);
+    st_buf_init(&err);
+    struct st_iql_query *q = NULL;
+    int ok = st_iql_stmt_string(st, &text) == ST_OK;
+    int rv = ok ? st_iql_parse(text.p, text.len, &q, &err) : ST_ENOMEM;
+    if (rv == ST_OK)
+        ok = q->n == 1 && same(st, &q->stmts[0]);
+    st_iql_free(q);
+    st_buf_fini(&text);
+    st_buf_fini(&err);
+    return ok;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* NUL-terminated exact-size copy: ASan sees any read past the end. */
@@ -49,13 +72,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     st_buf_init(&s);
     int rv = st_iql_parse(in, size, &q, &err);
     if (rv == ST_EPARSE) {
-        if (err.len == 0 || !has(err.p, err.len, " at line ", 9))
+        /* Most messages end with " at line L, char C"; some of InfluxDB's
+         * have no position ("invalid duration", "fill must be ..."). */
+        if (err.len == 0)
             abort();
     } else if (rv == ST_OK) {
         for (size_t i = 0; i < q->n; i++) {
             const struct st_iql_stmt *st = &q->stmts[i];
-            if (st->kind == ST_IQL_UNSUPPORTED &&
-                (st->what == NULL || st->what[0] == '\0' || !has(in, size, st->text, st->text_len)))
+            if (st->what == NULL || st->what[0] == '\0' || st->text == NULL ||
+                !has(in, size, st->text, st->text_len))
+                abort();
+            bool data_stmt = st->kind >= ST_IQL_SELECT;
+            if (data_stmt && st->sel == NULL && st->kind != ST_IQL_SHOW_SHARDS &&
+                st->kind != ST_IQL_SHOW_SHARD_GROUPS && st->kind != ST_IQL_DROP_MEASUREMENT)
                 abort();
             st_buf_reset(&s);
             if (st_iql_stmt_string(st, &s) != ST_OK)
@@ -69,11 +98,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             struct st_buf err2;
             st_buf_init(&err2);
             int rv2 = st_iql_parse(s.p, s.len, &again, &err2);
-            if (rv2 == ST_OK && (again->n != 1 || !same(st, &again->stmts[0])))
+            if (rv2 == ST_OK && again->n != 1)
                 abort();
+            if (rv2 == ST_OK && !same(st, &again->stmts[0])) {
+                /* A data statement may need one more round: fill(-0)
+                 * prints "fill(-0)" but reads back as the integer 0. */
+                if (!data_stmt || !stable(&again->stmts[0]))
+                    abort();
+            }
             /* CREATE DATABASE prints Go durations ("1.5s") that InfluxQL
-             * does not read back, and a WITH with nothing to print. */
-            if (rv2 != ST_OK && rv2 != ST_ENOMEM && st->kind != ST_IQL_CREATE_DATABASE)
+             * does not read back, and a WITH with nothing to print; the
+             * data statements: see above. */
+            if (rv2 != ST_OK && rv2 != ST_ENOMEM && st->kind != ST_IQL_CREATE_DATABASE &&
+                !data_stmt)
                 abort();
             st_iql_free(again);
             st_buf_fini(&err2);

@@ -14,13 +14,14 @@
  * ... at line 1, char 1"), with InfluxDB 1.6's tokens, positions and words
  * (docs/influxql.md).
  *
- * The statements that manage the catalogue are parsed completely. Every
- * other statement of InfluxQL (SELECT, SHOW MEASUREMENTS, DROP SERIES ...)
- * is recognised by its leading keywords and kept as ST_IQL_UNSUPPORTED with
- * its text, so that an executor can answer "not implemented yet" for it
- * alone; its remaining tokens are skipped up to the next ';' without
- * further checks. Adding a statement means adding a kind, its fields and a
- * handler in the parse tree of influxql_parse.c.
+ * The statements that manage the catalogue and those that read or delete
+ * data (SELECT, SHOW MEASUREMENTS ... DELETE) are parsed completely, the
+ * latter into struct st_iql_select. The few others InfluxQL has (SHOW
+ * QUERIES, continuous queries, subscriptions, the cardinality statements,
+ * EXPLAIN ...) are recognised by their leading keywords and kept as
+ * ST_IQL_UNSUPPORTED with their text, so that an executor can answer "not
+ * implemented yet" for them alone. Adding a statement means adding a kind,
+ * its fields and a handler in the parse tree of influxql_parse.c.
  */
 
 enum st_iql_kind {
@@ -43,13 +44,13 @@ enum st_iql_kind {
     ST_IQL_SHOW_GRANTS,     /* SHOW GRANTS FOR name */
     /* Statements that read or delete data; their clauses are in @sel. */
     ST_IQL_SELECT,            /* sel: everything */
-    ST_IQL_SHOW_MEASUREMENTS, /* db (ON), sel: measurement (WITH MEASUREMENT), cond, limit, offset
-                               */
-    ST_IQL_SHOW_TAG_KEYS,     /* db, sel: sources, cond, limit, offset, slimit, soffset */
-    ST_IQL_SHOW_TAG_VALUES,   /* db, sel: sources, tag_key_op/tag_keys/tag_key_regex, cond, limit,
-                                 offset */
-    ST_IQL_SHOW_FIELD_KEYS,   /* db, sel: sources, limit, offset */
-    ST_IQL_SHOW_SERIES,       /* db, sel: sources, cond, limit, offset */
+    ST_IQL_SHOW_MEASUREMENTS, /* db (ON), sel: measurement or measurement_regex (WITH
+                                 MEASUREMENT), cond, desc, limit, offset */
+    ST_IQL_SHOW_TAG_KEYS,     /* db, sel: sources, cond, desc, limit, offset, slimit, soffset */
+    ST_IQL_SHOW_TAG_VALUES,   /* db, sel: sources, tag_key_op/tag_keys/tag_key_regex, cond,
+                                 desc, limit, offset */
+    ST_IQL_SHOW_FIELD_KEYS,   /* db, sel: sources, desc, limit, offset */
+    ST_IQL_SHOW_SERIES,       /* db, sel: sources, cond, desc, limit, offset */
     ST_IQL_SHOW_SHARDS,       /* - */
     ST_IQL_SHOW_SHARD_GROUPS, /* - */
     ST_IQL_DROP_MEASUREMENT,  /* name */
@@ -60,7 +61,12 @@ enum st_iql_kind {
 /* ---- Expressions (SELECT fields, WHERE, GROUP BY, calls) ----------------
  *
  * InfluxDB's AST, one node type for all: a node's kind says which members
- * are meaningful. Everything lives in the query's arena. */
+ * are meaningful. Everything lives in the query's arena. As InfluxDB, the
+ * parser turns a unary minus before a number or duration into a negative
+ * literal and before anything else into -1 * x (a BINARY MUL), and
+ * "DISTINCT x" into the call distinct(x). A bound parameter ($x) is a
+ * parse error, as in InfluxDB without params= ("missing parameter: x"), so
+ * ST_IQL_E_BOUNDPARAM never comes out of st_iql_parse(). */
 
 enum st_iql_expr_kind {
     ST_IQL_E_VARREF = 1, /* name, cast: a field or tag ("host", "value"::float, "time") */
@@ -75,7 +81,7 @@ enum st_iql_expr_kind {
     ST_IQL_E_STRING,     /* str: 'text' (unescaped) */
     ST_IQL_E_BOOLEAN,    /* b: true, false */
     ST_IQL_E_DURATION,   /* i: 10m as ns */
-    ST_IQL_E_BOUNDPARAM, /* name: $param (refused by the executor) */
+    ST_IQL_E_BOUNDPARAM, /* name: $param (never made by st_iql_parse(), see above) */
 };
 
 /* Binary operators, InfluxDB's precedence: OR < AND < comparisons <
@@ -126,6 +132,8 @@ struct st_iql_expr {
     struct st_iql_expr *lhs, *rhs; /* BINARY; PAREN uses lhs */
     struct st_iql_expr **args;     /* CALL */
     size_t nargs;
+    unsigned height; /* of the tree below, 1 for a leaf; the parser refuses trees higher than
+                        10000, so recursive walkers are bounded */
 };
 
 /* One SELECT column: an expression and its AS alias (NULL if none). */
@@ -167,15 +175,17 @@ enum st_iql_key_op {
 struct st_iql_select {
     struct st_iql_field *fields; /* SELECT */
     size_t nfields;
-    const char *into_db, *into_rp, *into_measurement; /* INTO (refused by the executor) */
+    const char *into_db, *into_rp, *into_measurement; /* INTO, NULL when absent; the measurement
+                                                         is "" for :MEASUREMENT (refused by
+                                                         the executor) */
     struct st_iql_source *sources;                    /* FROM */
     size_t nsources;
     struct st_iql_expr *cond;  /* WHERE, as written (time terms included) */
     struct st_iql_expr **dims; /* GROUP BY: time(...) calls, tag VarRefs, wildcards, regexes */
     size_t ndims;
     enum st_iql_fill fill;
-    struct st_iql_expr *fill_value; /* FILL_NUMBER: an INTEGER, UNSIGNED or NUMBER literal */
-    bool desc;                      /* ORDER BY time DESC */
+    struct st_iql_expr *fill_value;         /* FILL_NUMBER: an INTEGER or NUMBER literal */
+    bool desc;                              /* ORDER BY time DESC (or ORDER BY DESC) */
     int64_t limit, offset, slimit, soffset; /* -1 when not given */
     const char *tz;                         /* tz('Europe/Paris'), NULL when not given */
     /* SHOW MEASUREMENTS WITH MEASUREMENT = name | =~ /re/ */
@@ -222,8 +232,8 @@ struct st_iql_stmt {
     struct st_iql_rp_opts rp;
     enum st_iql_priv priv;     /* GRANT, REVOKE */
     struct st_iql_select *sel; /* SELECT, SHOW MEASUREMENTS ... DELETE (see the kinds) */
-    const char *what;          /* UNSUPPORTED: its leading keywords, "SHOW MEASUREMENTS" */
-    const char *text;          /* UNSUPPORTED: the statement as written (no ';') */
+    const char *what;          /* its leading keywords, "SHOW MEASUREMENTS" (every kind) */
+    const char *text;          /* the statement as written, no ';' (every kind) */
     size_t text_len;
 };
 
@@ -246,8 +256,17 @@ void st_iql_free(struct st_iql_query *q);
 
 /* Appends the statement as InfluxDB 1.6 prints it in messages (String() of
  * its AST: "CREATE USER bob WITH PASSWORD [REDACTED]", identifiers quoted
- * when needed); an UNSUPPORTED statement as written. ST_OK or ST_ENOMEM. */
+ * when needed); an UNSUPPORTED statement as written. Where the AST keeps
+ * less than InfluxDB's, the data statements print what it keeps: "ORDER BY
+ * time DESC" or nothing, distinct(x) for DISTINCT x, WITH MEASUREMENT
+ * without its db and rp. ST_OK or ST_ENOMEM. */
 int st_iql_stmt_string(const struct st_iql_stmt *s, struct st_buf *out);
+
+/* Appends expression @e as InfluxDB 1.6 prints it (String() of its AST):
+ * identifiers quoted when needed, "x"::float, 'strings' escaped, /regex/,
+ * durations as 10m, numbers with three decimals (1.500), calls as
+ * name(a, b), binary expressions as "a + b". ST_OK or ST_ENOMEM. */
+int st_iql_expr_string(const struct st_iql_expr *e, struct st_buf *out);
 
 /* Appends @s as an InfluxQL identifier: bare if it can be, else in double
  * quotes with \n, \\ and \" escaped (InfluxDB's QuoteIdent). */

@@ -75,3 +75,19 @@ char *iql_arena_strndup(struct iql_arena *a, const char *s, size_t n)
     d[n] = '\0';
     return d;
 }
+
+void *iql_arena_grow(struct iql_arena *a, void *arr, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return arr;
+    size_t ncap = *cap ? 2 * *cap : 4;
+    if (ncap > SIZE_MAX / size)
+        return NULL; /* UNTESTED: no query is that large */
+    void *grown = iql_arena_alloc(a, ncap * size);
+    if (grown == NULL)
+        return NULL;
+    if (n > 0)
+        memcpy(grown, arr, n * size);
+    *cap = ncap;
+    return grown;
+}

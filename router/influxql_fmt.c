@@ -262,6 +262,18 @@ int st_iql_stmt_string(const struct st_iql_stmt *s, struct st_buf *out)
         return put(out, "SHOW USERS");
     case ST_IQL_SHOW_GRANTS:
         return put_ident(out, "SHOW GRANTS FOR ", s->name);
+    case ST_IQL_SELECT:
+    case ST_IQL_SHOW_MEASUREMENTS:
+    case ST_IQL_SHOW_TAG_KEYS:
+    case ST_IQL_SHOW_TAG_VALUES:
+    case ST_IQL_SHOW_FIELD_KEYS:
+    case ST_IQL_SHOW_SERIES:
+    case ST_IQL_SHOW_SHARDS:
+    case ST_IQL_SHOW_SHARD_GROUPS:
+    case ST_IQL_DROP_MEASUREMENT:
+    case ST_IQL_DROP_SERIES:
+    case ST_IQL_DELETE:
+        return iql_data_stmt_string(s, out);
     }
     return ST_EINVAL;
 }

@@ -189,6 +189,16 @@ int iql_scan(struct iql_lexer *lx, struct iql_token *t);
  * input, as InfluxDB's ScanRegex would consume it. */
 void iql_skip_regex(struct iql_lexer *lx);
 
+/* The next rune without consuming it, as InfluxDB's parser peeks at the
+ * reader behind its token buffer (peekRune): reading the end counts it. */
+int32_t iql_peek_rune(struct iql_lexer *lx);
+
+/* InfluxDB's ScanRegex, for a '/' that is the next rune: T_REGEX with the
+ * text between the slashes ("\/" unescaped) at the position of the rune
+ * before the '/', or T_BADREGEX (no literal) when the input or the line
+ * ends first. ST_OK or ST_ENOMEM. */
+int iql_scan_regex(struct iql_lexer *lx, struct iql_token *t);
+
 /* Appends @r as UTF-8 (invalid runes as U+FFFD). */
 int iql_utf8_put(struct st_buf *b, int32_t r);
 
@@ -198,6 +208,11 @@ int iql_arena_new(struct iql_arena **out);
 void iql_arena_free(struct iql_arena *a);
 void *iql_arena_alloc(struct iql_arena *a, size_t n);
 char *iql_arena_strndup(struct iql_arena *a, const char *s, size_t n);
+
+/* Room for one more item in the arena array @arr of @n items of @size
+ * bytes (*@cap allocated): @arr itself, or a copy twice as large (the old
+ * one stays in the arena). NULL: out of memory. */
+void *iql_arena_grow(struct iql_arena *a, void *arr, size_t n, size_t *cap, size_t size);
 
 /*
  * The parser: InfluxDB's bufScanner (a ring of the last 3 tokens that can
@@ -215,7 +230,14 @@ struct iql_parser {
     size_t stmt_off;   /* byte offset of the statement being parsed */
     char path[64];     /* its leading keywords, "SHOW TAG KEYS" */
     enum iql_tok last; /* the last keyword of the path */
+    int depth;         /* nesting of expressions and subqueries being parsed */
 };
+
+/* Limits that keep the recursive parser and the walkers of the AST off the
+ * end of the stack (InfluxDB has none): nested parentheses, calls and
+ * subqueries, and the height of an expression tree. */
+#define IQL_MAX_DEPTH 1000
+#define IQL_MAX_HEIGHT 10000
 
 /* The next token (whitespace and comments included); valid until three
  * more are scanned. NULL: out of memory. */
@@ -227,12 +249,23 @@ const struct iql_token *iql_next_nows(struct iql_parser *p);
 /* Pushes the last token back. */
 void iql_unscan(struct iql_parser *p);
 
+/* InfluxDB's bufScanner.ScanRegex: a pushed-back token if there is one
+ * (whatever it is), else iql_scan_regex(). NULL: out of memory. */
+const struct iql_token *iql_next_regex(struct iql_parser *p);
+
+/* Consumes the next token if it is whitespace (consumeWhitespace). */
+int iql_skip_ws(struct iql_parser *p);
+
 /* "found <token>, expected <expected> at line L, char C" into p->err;
  * returns ST_EPARSE (ST_ENOMEM if the message could not be built). */
 int iql_err_expected(struct iql_parser *p, const struct iql_token *t, const char *expected);
 
 /* "<msg> at line L, char C"; returns ST_EPARSE. */
 int iql_err_msg(struct iql_parser *p, struct iql_pos pos, const char *msg, size_t len);
+
+/* InfluxDB's errors that carry no position ("fill must be a function
+ * call", "invalid duration"): printf-style @fmt; returns ST_EPARSE. */
+int iql_err_plain(struct iql_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* InfluxDB's ParseIdent: an identifier, copied into the arena. */
 int iql_parse_ident(struct iql_parser *p, const char **out);
@@ -244,17 +277,62 @@ int iql_parse_token(struct iql_parser *p, enum iql_tok want);
 int iql_append_path(struct iql_parser *p, enum iql_tok t);
 
 /* Handlers of statements strata does not run yet (influxql_other.c): they
- * check what is cheap to check and keep the statement as UNSUPPORTED. */
+ * check what is cheap to check and keep the statement as UNSUPPORTED.
+ * iql_skip_rest() keeps the rest of the statement unchecked; @naming: an
+ * EXACT or CARDINALITY next is added to the statement's name. */
 int iql_skip_unsupported(struct iql_parser *p, struct st_iql_stmt *s);
+int iql_skip_rest(struct iql_parser *p, struct st_iql_stmt *s, bool naming);
 int iql_parse_noargs(struct iql_parser *p, struct st_iql_stmt *s);
-int iql_parse_select(struct iql_parser *p, struct st_iql_stmt *s);
-int iql_parse_delete(struct iql_parser *p, struct st_iql_stmt *s);
 int iql_parse_explain(struct iql_parser *p, struct st_iql_stmt *s);
 int iql_parse_kill_query(struct iql_parser *p, struct st_iql_stmt *s);
 int iql_parse_drop_shard(struct iql_parser *p, struct st_iql_stmt *s);
-int iql_parse_drop_measurement(struct iql_parser *p, struct st_iql_stmt *s);
 int iql_parse_drop_cq(struct iql_parser *p, struct st_iql_stmt *s);
 int iql_parse_show_stats(struct iql_parser *p, struct st_iql_stmt *s);
+
+/* Expressions (influxql_expr.c), InfluxDB's ParseExpr and its parts. */
+struct st_iql_expr *iql_new_expr(struct iql_parser *p, enum st_iql_expr_kind kind);
+int iql_parse_expr(struct iql_parser *p, struct st_iql_expr **out);
+/* parseRegex: a /regex/ if one comes next, else *@out is NULL. */
+int iql_parse_regex(struct iql_parser *p, struct st_iql_expr **out);
+/* parseSegmentedIdents: 1 to 3 identifiers separated by dots ("db..m"
+ * gives an empty one); *@n is their number. */
+int iql_parse_segments(struct iql_parser *p, const char *seg[3], size_t *n);
+
+/* Go's regexp.Compile syntax check (influxql_regex.c): ST_OK, or
+ * ST_EPARSE with "error parsing regexp: <what>: `<where>`" appended to
+ * @err, or ST_ENOMEM. */
+int iql_regex_check(const char *re, size_t len, struct st_buf *err);
+
+/* Whether Go's time.LoadLocation knows the zone @name (influxql_select.c). */
+bool iql_tz_exists(const char *name);
+
+/* The data statements (influxql_select.c, influxql_show.c). */
+struct st_iql_select *iql_new_select(struct iql_parser *p);
+/* SELECT after its keyword (INTO is accepted in subqueries too, as
+ * InfluxDB 1.6 does). */
+int iql_parse_select_body(struct iql_parser *p, struct st_iql_select **out);
+int iql_parse_sources(struct iql_parser *p, bool subqueries, struct st_iql_select *sel);
+int iql_parse_source(struct iql_parser *p, bool subqueries, struct st_iql_source *out);
+int iql_parse_condition(struct iql_parser *p, struct st_iql_expr **out);
+int iql_parse_order_by(struct iql_parser *p, bool *desc);
+int iql_parse_opt_int(struct iql_parser *p, enum iql_tok t, int64_t *out);
+int iql_parse_select(struct iql_parser *p, struct st_iql_stmt *s);
+int iql_parse_delete(struct iql_parser *p, struct st_iql_stmt *s);
+int iql_parse_drop_series(struct iql_parser *p, struct st_iql_stmt *s);
+int iql_parse_drop_measurement(struct iql_parser *p, struct st_iql_stmt *s);
+int iql_parse_show_measurements(struct iql_parser *p, struct st_iql_stmt *s);
+int iql_parse_show_tag_keys(struct iql_parser *p, struct st_iql_stmt *s);
+int iql_parse_show_tag_values(struct iql_parser *p, struct st_iql_stmt *s);
+int iql_parse_show_field_keys(struct iql_parser *p, struct st_iql_stmt *s);
+int iql_parse_show_series(struct iql_parser *p, struct st_iql_stmt *s);
+int iql_parse_show_shards(struct iql_parser *p, struct st_iql_stmt *s);
+int iql_parse_show_shard_groups(struct iql_parser *p, struct st_iql_stmt *s);
+
+/* Printing (influxql_expr_fmt.c): InfluxDB's QuoteIdent of several
+ * segments ("too many segments in ..."), and the data statements. */
+int iql_quote_segments(struct st_buf *out, const char *const *seg, size_t n);
+const char *iql_op_name(enum st_iql_op op); /* "+", "AND", "=~" ... */
+int iql_data_stmt_string(const struct st_iql_stmt *s, struct st_buf *out);
 
 /* Handlers of the catalogue statements (influxql_admin.c); the leading
  * keywords are consumed. */

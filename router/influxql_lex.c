@@ -704,6 +704,55 @@ int iql_scan(struct iql_lexer *lx, struct iql_token *t)
     return iql_utf8_put(&t->lit, c0);
 }
 
+int32_t iql_peek_rune(struct iql_lexer *lx)
+{
+    int32_t c = rdc(lx);
+    if (c != EOF_RUNE)
+        unread(lx);
+    return c;
+}
+
+int iql_scan_regex(struct iql_lexer *lx, struct iql_token *t)
+{
+    /* InfluxDB's ScanRegex: the position is that of the rune before the
+     * '/' (the reader's current rune), the literal is the text between the
+     * slashes with "\/" unescaped; at the end of the input or of the line
+     * the token is BADREGEX with no literal. */
+    const struct iql_rune *r = curr(lx);
+    st_buf_reset(&t->lit);
+    t->pos = r->pos;
+    t->off = r->off;
+    t->tok = T_BADREGEX;
+    if (rdc(lx) != '/')
+        return ST_OK; /* UNTESTED: the parser asks only when a '/' is next */
+    int rv = ST_OK;
+    for (;;) {
+        int32_t c = rdc(lx);
+        if (c == '/')
+            break;
+        if (c == EOF_RUNE || c == '\n') {
+            st_buf_reset(&t->lit);
+            return ST_OK;
+        }
+        if (c == '\\') {
+            int32_t c1 = rdc(lx);
+            if (c1 == EOF_RUNE) {
+                st_buf_reset(&t->lit);
+                return ST_OK;
+            }
+            if (c1 != '/') {
+                unread(lx);
+                c1 = '\\';
+            }
+            c = c1;
+        }
+        if (rv == ST_OK)
+            rv = iql_utf8_put(&t->lit, c);
+    }
+    t->tok = T_REGEX;
+    return rv;
+}
+
 void iql_skip_regex(struct iql_lexer *lx)
 {
     for (;;) {

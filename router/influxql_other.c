@@ -1,18 +1,20 @@
-/* Statements strata does not run yet: SELECT, DELETE, SHOW MEASUREMENTS ...
+/* Statements strata does not run yet: SHOW QUERIES, continuous queries,
+ * subscriptions, the cardinality statements, KILL QUERY, DROP SHARD,
+ * EXPLAIN ...
  *
  * They are valid InfluxQL, so a query holding one must parse, and the
  * executor answers "not implemented yet" for that statement alone. Each is
  * kept as ST_IQL_UNSUPPORTED with its leading keywords and its text.
  *
- * Statements with a short fixed grammar (SHOW SHARDS, KILL QUERY 12, DROP
- * MEASUREMENT m ...) are parsed exactly, with InfluxDB's errors. The others
- * (SELECT, SHOW SERIES ...) get the checks InfluxDB makes on their first
- * token, then their tokens are skipped up to the next ';' or the end, with
- * no further checks: a malformed SELECT answers "not implemented yet"
- * rather than a parse error until the SELECT parser lands. Skipping must
- * not stop at a ';' inside a regular expression, which the lexer cannot
- * tell from a division without the grammar: a '/' starts a regex when the
- * token before it cannot end an operand (a keyword, '(', ',', an
+ * Statements with a short fixed grammar (SHOW QUERIES, KILL QUERY 12, DROP
+ * CONTINUOUS QUERY q ON db ...) are parsed exactly, with InfluxDB's
+ * errors, and EXPLAIN parses its SELECT completely. The others (CREATE
+ * CONTINUOUS QUERY, the subscriptions, the cardinality statements) get the
+ * checks InfluxDB makes on their first tokens, then their tokens are
+ * skipped up to the next ';' or the end, with no further checks. Skipping
+ * must not stop at a ';' inside a regular expression, which the lexer
+ * cannot tell from a division without the grammar: a '/' starts a regex
+ * when the token before it cannot end an operand (a keyword, '(', ',', an
  * operator), else it is a division.
  */
 #include <string.h>
@@ -72,8 +74,12 @@ static bool regex_may_follow(enum iql_tok prev)
 
 int iql_skip_unsupported(struct iql_parser *p, struct st_iql_stmt *s)
 {
+    return iql_skip_rest(p, s, true);
+}
+
+int iql_skip_rest(struct iql_parser *p, struct st_iql_stmt *s, bool naming)
+{
     enum iql_tok prev = p->last;
-    bool naming = true; /* EXACT CARDINALITY right after the path name it */
     for (;;) {
         const struct iql_token *t;
         NEXT(t, p);
@@ -101,32 +107,6 @@ int iql_parse_noargs(struct iql_parser *p, struct st_iql_stmt *s)
     return keep_here(p, s);
 }
 
-static bool is_keyword(enum iql_tok t)
-{
-    return (t >= T_ALL && t <= T_WRITE) || t == T_AND || t == T_OR || t == T_IN;
-}
-
-int iql_parse_select(struct iql_parser *p, struct st_iql_stmt *s)
-{
-    const struct iql_token *t;
-    NEXT(t, p);
-    if (t->tok == T_EOF || t->tok == T_SEMICOLON || (is_keyword(t->tok) && t->tok != T_DISTINCT))
-        return iql_err_expected(p, t, "identifier, string, number, bool");
-    iql_unscan(p);
-    return iql_skip_unsupported(p, s);
-}
-
-/* DELETE and DROP SERIES: FROM or WHERE must come first. */
-int iql_parse_delete(struct iql_parser *p, struct st_iql_stmt *s)
-{
-    const struct iql_token *t;
-    NEXT(t, p);
-    if (t->tok != T_FROM && t->tok != T_WHERE)
-        return iql_err_expected(p, t, "FROM, WHERE");
-    iql_unscan(p);
-    return iql_skip_unsupported(p, s);
-}
-
 int iql_parse_explain(struct iql_parser *p, struct st_iql_stmt *s)
 {
     const struct iql_token *t;
@@ -138,8 +118,9 @@ int iql_parse_explain(struct iql_parser *p, struct st_iql_stmt *s)
     NEXT(t, p);
     if (t->tok != T_SELECT)
         return iql_err_expected(p, t, "SELECT");
-    iql_unscan(p);
-    return iql_skip_unsupported(p, s);
+    struct st_iql_select *sel;
+    int rv = iql_parse_select_body(p, &sel);
+    return rv == ST_OK ? keep_here(p, s) : rv;
 }
 
 /* InfluxDB's ParseUInt64. */
@@ -190,13 +171,6 @@ int iql_parse_kill_query(struct iql_parser *p, struct st_iql_stmt *s)
 int iql_parse_drop_shard(struct iql_parser *p, struct st_iql_stmt *s)
 {
     int rv = parse_uint64(p);
-    return rv == ST_OK ? keep_here(p, s) : rv;
-}
-
-int iql_parse_drop_measurement(struct iql_parser *p, struct st_iql_stmt *s)
-{
-    const char *name;
-    int rv = iql_parse_ident(p, &name);
     return rv == ST_OK ? keep_here(p, s) : rv;
 }
 

@@ -10,12 +10,15 @@
  * the ';' or the end for the loop, which demands one of them next ("found
  * x, expected ;").
  *
- * Statements strata does not run yet have handlers in influxql_other.c
- * that keep them as ST_IQL_UNSUPPORTED with their text.
+ * The data statements have their handlers in influxql_select.c and
+ * influxql_show.c; statements strata does not run yet have handlers in
+ * influxql_other.c that keep them as ST_IQL_UNSUPPORTED. Every statement
+ * gets its leading keywords (what) and its text.
  *
  * Failure modes: a syntax error fails the whole query (ST_EPARSE, as
  * InfluxDB answers 400 for it); out of memory fails it with ST_ENOMEM.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +54,28 @@ void iql_unscan(struct iql_parser *p)
     p->n++;
 }
 
+const struct iql_token *iql_next_regex(struct iql_parser *p)
+{
+    if (p->n > 0) {
+        p->n--;
+        return &p->ring[(p->i - p->n + 3) % 3];
+    }
+    p->i = (p->i + 1) % 3;
+    if (iql_scan_regex(&p->lx, &p->ring[p->i]) != ST_OK)
+        return NULL;
+    return &p->ring[p->i];
+}
+
+int iql_skip_ws(struct iql_parser *p)
+{
+    const struct iql_token *t = iql_next(p);
+    if (t == NULL)
+        return ST_ENOMEM;
+    if (t->tok != T_WS)
+        iql_unscan(p);
+    return ST_OK;
+}
+
 /* Errors -------------------------------------------------------------------- */
 
 static int put_pos(struct st_buf *b, struct iql_pos pos)
@@ -78,6 +103,22 @@ int iql_err_msg(struct iql_parser *p, struct iql_pos pos, const char *msg, size_
     int rv = st_buf_append(p->err, msg, len);
     if (rv == ST_OK)
         rv = put_pos(p->err, pos);
+    return rv == ST_OK ? ST_EPARSE : rv;
+}
+
+int iql_err_plain(struct iql_parser *p, const char *fmt, ...)
+{
+    va_list ap, again;
+    va_start(ap, fmt);
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    int rv = n < 0 ? ST_EINVAL : st_buf_reserve(p->err, (size_t)n);
+    if (rv == ST_OK) {
+        vsnprintf(p->err->p + p->err->len, (size_t)n + 1, fmt, again);
+        p->err->len += (size_t)n;
+    }
+    va_end(again);
+    va_end(ap);
     return rv == ST_OK ? ST_EPARSE : rv;
 }
 
@@ -134,12 +175,14 @@ struct node {
 #define NOARGS iql_parse_noargs
 
 static const struct node SHOW_CONTINUOUS[] = {LEAF(T_QUERIES, NOARGS)};
-static const struct node SHOW_FIELD[] = {LEAF(T_KEY, SKIP), LEAF(T_KEYS, SKIP)};
+static const struct node SHOW_FIELD[] = {LEAF(T_KEY, SKIP),
+                                         LEAF(T_KEYS, iql_parse_show_field_keys)};
 static const struct node SHOW_GRANTS[] = {LEAF(T_FOR, iql_parse_show_grants)};
 static const struct node SHOW_MEASUREMENT[] = {LEAF(T_EXACT, SKIP), LEAF(T_CARDINALITY, SKIP)};
 static const struct node SHOW_RETENTION[] = {LEAF(T_POLICIES, iql_parse_show_rps)};
-static const struct node SHOW_SHARD[] = {LEAF(T_GROUPS, NOARGS)};
-static const struct node SHOW_TAG[] = {LEAF(T_KEY, SKIP), LEAF(T_KEYS, SKIP), LEAF(T_VALUES, SKIP)};
+static const struct node SHOW_SHARD[] = {LEAF(T_GROUPS, iql_parse_show_shard_groups)};
+static const struct node SHOW_TAG[] = {LEAF(T_KEY, SKIP), LEAF(T_KEYS, iql_parse_show_tag_keys),
+                                       LEAF(T_VALUES, iql_parse_show_tag_values)};
 static const struct node SHOW[] = {
     BRANCH(T_CONTINUOUS, SHOW_CONTINUOUS),
     LEAF(T_DATABASES, iql_parse_show_databases),
@@ -147,12 +190,12 @@ static const struct node SHOW[] = {
     BRANCH(T_FIELD, SHOW_FIELD),
     BRANCH(T_GRANTS, SHOW_GRANTS),
     BRANCH(T_MEASUREMENT, SHOW_MEASUREMENT),
-    LEAF(T_MEASUREMENTS, SKIP),
+    LEAF(T_MEASUREMENTS, iql_parse_show_measurements),
     LEAF(T_QUERIES, NOARGS),
     BRANCH(T_RETENTION, SHOW_RETENTION),
-    LEAF(T_SERIES, SKIP),
+    LEAF(T_SERIES, iql_parse_show_series),
     BRANCH(T_SHARD, SHOW_SHARD),
-    LEAF(T_SHARDS, NOARGS),
+    LEAF(T_SHARDS, iql_parse_show_shards),
     LEAF(T_STATS, iql_parse_show_stats),
     LEAF(T_SUBSCRIPTIONS, NOARGS),
     BRANCH(T_TAG, SHOW_TAG),
@@ -174,7 +217,7 @@ static const struct node DROP[] = {
     LEAF(T_DATABASE, iql_parse_drop_database),
     LEAF(T_MEASUREMENT, iql_parse_drop_measurement),
     BRANCH(T_RETENTION, DROP_RETENTION),
-    LEAF(T_SERIES, iql_parse_delete),
+    LEAF(T_SERIES, iql_parse_drop_series),
     LEAF(T_SHARD, iql_parse_drop_shard),
     LEAF(T_SUBSCRIPTION, SKIP),
     LEAF(T_USER, iql_parse_drop_user),
@@ -197,6 +240,23 @@ static const struct node ROOT[] = {
     BRANCH(T_SET, SET),
     BRANCH(T_KILL, KILL),
 };
+
+/* Records the leading keywords and the text of the statement just parsed:
+ * up to where the next token starts, trailing whitespace trimmed. */
+static int keep_text(struct iql_parser *p, struct st_iql_stmt *s)
+{
+    const struct iql_token *t = iql_next_nows(p);
+    if (t == NULL)
+        return ST_ENOMEM;
+    iql_unscan(p);
+    size_t end = t->off;
+    while (end > p->stmt_off && strchr(" \t\r\n", p->text[end - 1]) != NULL)
+        end--;
+    s->text_len = end - p->stmt_off;
+    s->text = iql_arena_strndup(p->arena, p->text + p->stmt_off, s->text_len);
+    s->what = iql_arena_strndup(p->arena, p->path, strlen(p->path));
+    return s->text && s->what ? ST_OK : ST_ENOMEM;
+}
 
 static int parse_statement(struct iql_parser *p, struct st_iql_stmt *s)
 {
@@ -227,8 +287,10 @@ static int parse_statement(struct iql_parser *p, struct st_iql_stmt *s)
         if (iql_append_path(p, hit->tok) != ST_OK)
             return ST_ENOMEM; /* UNTESTED: the tree is never that deep */
         p->last = hit->tok;
-        if (hit->sub == NULL)
-            return hit->fn(p, s);
+        if (hit->sub == NULL) {
+            int rv = hit->fn(p, s);
+            return rv == ST_OK && s->text == NULL ? keep_text(p, s) : rv;
+        }
         nodes = hit->sub;
         n = hit->nsub;
     }

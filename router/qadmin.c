@@ -56,8 +56,9 @@ static enum st_auth_need needs(const struct st_qctx *ctx, const struct st_iql_st
                                const char **db)
 {
     *db = NULL;
+    if (qa_not_run(s))
+        return ST_AUTH_NEED_NONE; /* answered "not implemented yet": nothing to guard */
     switch (s->kind) {
-    case ST_IQL_UNSUPPORTED:    /* answered "not implemented yet": nothing to guard */
     case ST_IQL_SHOW_DATABASES: /* filtered by privilege */
         return ST_AUTH_NEED_NONE;
     case ST_IQL_SHOW_RPS:
@@ -147,8 +148,9 @@ static int authorize(struct qa_run *r, const Strata__Catalogue *cat, const struc
 /* Whether InfluxDB warns about @s in a GET request (it changes state). */
 static bool is_command(const struct st_iql_stmt *s)
 {
+    if (qa_not_run(s))
+        return false;
     switch (s->kind) {
-    case ST_IQL_UNSUPPORTED:
     case ST_IQL_SHOW_DATABASES:
     case ST_IQL_SHOW_RPS:
     case ST_IQL_SHOW_USERS:
@@ -226,7 +228,7 @@ static int run_all(struct qa_run *r, const struct st_iql_query *q, struct st_buf
             rv = result_ok(r, b, i, s);
         } else if (x == QA_FAIL || x == QA_FAIL_META) {
             rv = result_error(b, i, r->err.p, r->err.len);
-            stopped = s->kind != ST_IQL_UNSUPPORTED;
+            stopped = !qa_not_run(s);
             if (x == QA_FAIL_META)
                 *status = 500;
         } else {

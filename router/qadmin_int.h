@@ -2,6 +2,8 @@
 #ifndef ST_QADMIN_INT_H
 #define ST_QADMIN_INT_H
 
+#include <stdbool.h>
+
 #include "buf.h"
 #include "client.h"
 #include "influxql.h"
@@ -20,6 +22,15 @@ struct qa_run {
     struct st_buf series; /* compact JSON of the statement's series objects, comma-separated */
     struct st_buf err;    /* the statement's error */
 };
+
+/* Whether @s is a statement this executor does not run: it answers "not
+ * implemented yet: <what>" for it, guards nothing and goes on with the
+ * next statement. The data statements after SELECT (SHOW MEASUREMENTS ...
+ * DELETE) are parsed but not run yet. */
+static inline bool qa_not_run(const struct st_iql_stmt *s)
+{
+    return s->kind == ST_IQL_UNSUPPORTED || s->kind > ST_IQL_SELECT;
+}
 
 /* Runs @s. ST_OK (a result, maybe series), QA_FAIL, QA_FAIL_META or
  * ST_ENOMEM. */

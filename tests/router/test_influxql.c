@@ -513,33 +513,22 @@ START_TEST(test_parse_unsupported_statements)
     static const struct {
         const char *q, *what, *text;
     } cases[] = {
-        {"SELECT * FROM cpu WHERE host = 'a;b'", "SELECT", "SELECT * FROM cpu WHERE host = 'a;b'"},
-        {"select mean(v) from /a;b\\/c/ group by time(1m) ;", "SELECT",
-         "select mean(v) from /a;b\\/c/ group by time(1m)"},
-        {"SELECT a / b FROM c", "SELECT", "SELECT a / b FROM c"},
-        {"SELECT \"x;y\" FROM c WHERE t =~ /;/", "SELECT", "SELECT \"x;y\" FROM c WHERE t =~ /;/"},
-        {"SHOW MEASUREMENTS ON db WITH MEASUREMENT =~ /c;pu/", "SHOW MEASUREMENTS",
-         "SHOW MEASUREMENTS ON db WITH MEASUREMENT =~ /c;pu/"},
-        {"SHOW TAG KEYS FROM cpu", "SHOW TAG KEYS", "SHOW TAG KEYS FROM cpu"},
-        {"SHOW TAG VALUES WITH KEY = host", "SHOW TAG VALUES", "SHOW TAG VALUES WITH KEY = host"},
-        {"SHOW FIELD KEYS", "SHOW FIELD KEYS", "SHOW FIELD KEYS"},
         {"SHOW FIELD KEY EXACT CARDINALITY", "SHOW FIELD KEY EXACT CARDINALITY",
          "SHOW FIELD KEY EXACT CARDINALITY"},
         {"SHOW SERIES CARDINALITY ON db", "SHOW SERIES CARDINALITY",
          "SHOW SERIES CARDINALITY ON db"},
+        {"SHOW SERIES EXACT CARDINALITY FROM /;/", "SHOW SERIES EXACT CARDINALITY",
+         "SHOW SERIES EXACT CARDINALITY FROM /;/"},
+        {"SHOW TAG VALUES CARDINALITY WITH KEY =~ /;/", "SHOW TAG VALUES CARDINALITY",
+         "SHOW TAG VALUES CARDINALITY WITH KEY =~ /;/"},
+        {"SHOW TAG KEY CARDINALITY", "SHOW TAG KEY CARDINALITY", "SHOW TAG KEY CARDINALITY"},
         {"SHOW MEASUREMENT EXACT CARDINALITY", "SHOW MEASUREMENT EXACT CARDINALITY",
          "SHOW MEASUREMENT EXACT CARDINALITY"},
-        {"SHOW SERIES", "SHOW SERIES", "SHOW SERIES"},
         {"SHOW QUERIES", "SHOW QUERIES", "SHOW QUERIES"},
-        {"SHOW SHARDS  ", "SHOW SHARDS", "SHOW SHARDS"},
-        {"SHOW SHARD GROUPS", "SHOW SHARD GROUPS", "SHOW SHARD GROUPS"},
         {"SHOW SUBSCRIPTIONS", "SHOW SUBSCRIPTIONS", "SHOW SUBSCRIPTIONS"},
         {"SHOW CONTINUOUS QUERIES", "SHOW CONTINUOUS QUERIES", "SHOW CONTINUOUS QUERIES"},
         {"SHOW STATS FOR 'shard'", "SHOW STATS", "SHOW STATS FOR 'shard'"},
         {"SHOW DIAGNOSTICS", "SHOW DIAGNOSTICS", "SHOW DIAGNOSTICS"},
-        {"DELETE FROM cpu WHERE time < now()", "DELETE", "DELETE FROM cpu WHERE time < now()"},
-        {"DROP SERIES WHERE host = 'a'", "DROP SERIES", "DROP SERIES WHERE host = 'a'"},
-        {"DROP MEASUREMENT cpu", "DROP MEASUREMENT", "DROP MEASUREMENT cpu"},
         {"DROP SHARD 12", "DROP SHARD", "DROP SHARD 12"},
         {"DROP CONTINUOUS QUERY cq ON db", "DROP CONTINUOUS QUERY",
          "DROP CONTINUOUS QUERY cq ON db"},
@@ -554,6 +543,8 @@ START_TEST(test_parse_unsupported_statements)
         {"KILL QUERY 36 ON \"host:8088\"", "KILL QUERY", "KILL QUERY 36 ON \"host:8088\""},
         {"EXPLAIN SELECT v FROM m", "EXPLAIN", "EXPLAIN SELECT v FROM m"},
         {"EXPLAIN ANALYZE SELECT v FROM m", "EXPLAIN ANALYZE", "EXPLAIN ANALYZE SELECT v FROM m"},
+        {"explain select mean(v) from /a;b\\/c/ group by time(1m) ;", "EXPLAIN",
+         "explain select mean(v) from /a;b\\/c/ group by time(1m)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct st_iql_stmt *s = ONE(cases[i].q);
@@ -564,10 +555,12 @@ START_TEST(test_parse_unsupported_statements)
         ck_assert_str_eq(STR(0), cases[i].text);
     }
     /* Between supported statements, each keeps its own text. */
-    ck_assert_int_eq(PARSE("CREATE DATABASE a; SELECT * FROM /;/; DROP DATABASE a"), ST_OK);
+    ck_assert_int_eq(PARSE("CREATE DATABASE a; SHOW QUERIES ; DROP DATABASE a"), ST_OK);
     ck_assert_uint_eq(f.q->n, 3);
-    ck_assert_str_eq(f.q->stmts[1].text, "SELECT * FROM /;/");
+    ck_assert_str_eq(f.q->stmts[1].text, "SHOW QUERIES");
     ck_assert_int_eq(f.q->stmts[2].kind, ST_IQL_DROP_DATABASE);
+    ck_assert_str_eq(f.q->stmts[2].text, "DROP DATABASE a");
+    ck_assert_str_eq(f.q->stmts[2].what, "DROP DATABASE");
 }
 END_TEST
 
