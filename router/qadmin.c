@@ -1,9 +1,7 @@
 /* One /query request: parse, authorize, run each statement, write the answer.
  *
- * The answer is built compact, in InfluxDB's key order ({"statement_id",
- * "series", "messages", "error"}), with Go's string escaping, then
- * re-indented for pretty=true, and ends with a newline, as InfluxDB's
- * handler writes it.
+ * The executors write their series into an st_qout writer, which makes the
+ * body InfluxDB's handler would (JSON compact or pretty, CSV, chunked).
  *
  * Authorization is InfluxDB's: the whole query is checked before any of it
  * runs, and a refusal is a 403 for the query, not a statement error. With
@@ -27,25 +25,19 @@
 #include "qadmin_int.h"
 #include "qjson.h"
 
-/* Writes {"error":@msg} (the whole body). */
-static int error_body(struct st_buf *b, const char *prefix, const char *msg, size_t len)
+/* Writes the body of a query refused as a whole: {"error":@prefix@msg}. */
+static int error_body(const struct st_qctx *ctx, struct st_buf *b, const char *prefix,
+                      const char *msg, size_t len)
 {
-    int rv = st_buf_puts(b, "{\"error\":");
-    if (rv != ST_OK)
-        return rv;
-    if (prefix != NULL) {
-        struct st_buf full;
-        st_buf_init(&full);
-        rv = st_buf_puts(&full, prefix);
-        if (rv == ST_OK)
-            rv = st_buf_append(&full, msg, len);
-        if (rv == ST_OK)
-            rv = st_qjson_str(b, full.p, full.len);
-        st_buf_fini(&full);
-    } else {
-        rv = st_qjson_str(b, msg, len);
-    }
-    return rv == ST_OK ? st_buf_putc(b, '}') : rv;
+    struct st_buf full;
+    st_buf_init(&full);
+    int rv = st_buf_puts(&full, prefix != NULL ? prefix : "");
+    if (rv == ST_OK)
+        rv = st_buf_append(&full, msg, len);
+    if (rv == ST_OK)
+        rv = st_qout_error_body(ctx->format, ctx->pretty, full.p, b);
+    st_buf_fini(&full);
+    return rv;
 }
 
 /* Authorization ---------------------------------------------------------------- */
@@ -110,17 +102,17 @@ static int authorize(struct qa_run *r, const Strata__Catalogue *cat, const struc
         }
         static const char m[] = "create admin user first or disable authentication";
         *status = 403;
-        return error_body(out, PREFIX, m, sizeof m - 1);
+        return error_body(ctx, out, PREFIX, m, sizeof m - 1);
     }
     if (ctx->user == NULL) {
         *status = 403;
-        return error_body(out, PREFIX, "no user provided", strlen("no user provided"));
+        return error_body(ctx, out, PREFIX, "no user provided", strlen("no user provided"));
     }
     const Strata__User *u = st_auth_user(cat, ctx->user);
     if (u == NULL) {
         /* Dropped since the HTTP layer authenticated it. */
         *status = 401;
-        return error_body(out, NULL, "authorization failed", strlen("authorization failed"));
+        return error_body(ctx, out, NULL, "authorization failed", strlen("authorization failed"));
     }
     if (!u->admin) {
         for (size_t i = 0; i < q->n; i++) {
@@ -132,7 +124,7 @@ static int authorize(struct qa_run *r, const Strata__Catalogue *cat, const struc
             st_buf_init(&msg);
             int rv = refusal(&msg, u, &q->stmts[i], need, db);
             if (rv == ST_OK)
-                rv = error_body(out, PREFIX, msg.p, msg.len);
+                rv = error_body(ctx, out, PREFIX, msg.p, msg.len);
             st_buf_fini(&msg);
             *status = 403;
             return rv;
@@ -169,82 +161,76 @@ static bool is_command(const struct st_iql_stmt *s)
     }
 }
 
-static int result_error(struct st_buf *b, size_t id, const char *msg, size_t len)
+/* How InfluxDB's executor cuts the answer of @s into results. */
+static enum st_qout_shape shape(const struct st_iql_stmt *s)
 {
-    int rv = st_buf_printf(b, "{\"statement_id\":%zu,\"error\":", id);
+    switch (s->kind) {
+    case ST_IQL_SELECT:
+    case ST_IQL_SHOW_SERIES:
+    case ST_IQL_SHOW_FIELD_KEYS:
+        return ST_QOUT_ROWS;
+    case ST_IQL_SHOW_TAG_KEYS:
+    case ST_IQL_SHOW_TAG_VALUES:
+        return ST_QOUT_PER_SERIES;
+    default:
+        return ST_QOUT_WHOLE;
+    }
+}
+
+/* InfluxDB's warning on a command sent with GET. */
+static int deprecation(struct qa_run *r, const struct st_iql_stmt *s)
+{
+    struct st_buf text;
+    st_buf_init(&text);
+    int rv = st_buf_puts(&text, "deprecated use of '");
     if (rv == ST_OK)
-        rv = st_qjson_str(b, msg, len);
-    return rv == ST_OK ? st_buf_putc(b, '}') : rv;
+        rv = st_iql_stmt_string(s, &text);
+    if (rv == ST_OK)
+        rv = st_buf_puts(&text, "' in a read only context, please use a POST request instead");
+    if (rv == ST_OK)
+        rv = st_qout_message(r->out, "warning", text.p);
+    st_buf_fini(&text);
+    return rv;
 }
 
-static int result_ok(struct qa_run *r, struct st_buf *b, size_t id, const struct st_iql_stmt *s)
+/* Runs every statement into r->out. */
+static int run_all(struct qa_run *r, const struct st_iql_query *q, int *status)
 {
-    int rv = st_buf_printf(b, "{\"statement_id\":%zu", id);
-    if (rv == ST_OK && r->series.len > 0) {
-        rv = st_buf_puts(b, ",\"series\":[");
-        if (rv == ST_OK)
-            rv = st_buf_append(b, r->series.p, r->series.len);
-        if (rv == ST_OK)
-            rv = st_buf_putc(b, ']');
-    }
-    if (rv == ST_OK && r->ctx->get && is_command(s)) {
-        struct st_buf text;
-        st_buf_init(&text);
-        rv = st_buf_puts(&text, "deprecated use of '");
-        if (rv == ST_OK)
-            rv = st_iql_stmt_string(s, &text);
-        if (rv == ST_OK)
-            rv = st_buf_puts(&text, "' in a read only context, please use a POST request instead");
-        if (rv == ST_OK)
-            rv = st_buf_puts(b, ",\"messages\":[{\"level\":\"warning\",\"text\":");
-        if (rv == ST_OK)
-            rv = st_qjson_str(b, text.p, text.len);
-        if (rv == ST_OK)
-            rv = st_buf_puts(b, "}]");
-        st_buf_fini(&text);
-    }
-    return rv == ST_OK ? st_buf_putc(b, '}') : rv;
-}
-
-/* Runs every statement; appends {"results":[...]} (or {}) to @b. */
-static int run_all(struct qa_run *r, const struct st_iql_query *q, struct st_buf *b, int *status)
-{
-    if (q->n == 0)
-        return st_buf_puts(b, "{}");
-    int rv = st_buf_puts(b, "{\"results\":[");
+    int rv = ST_OK;
     bool stopped = false;
     for (size_t i = 0; rv == ST_OK && i < q->n; i++) {
         const struct st_iql_stmt *s = &q->stmts[i];
-        if (i > 0 && (rv = st_buf_putc(b, ',')) != ST_OK)
+        rv = st_qout_begin_result(r->out, (int)i, shape(s));
+        if (rv != ST_OK)
             break;
         if (stopped) {
-            rv = result_error(b, i, "not executed", strlen("not executed"));
-            continue;
-        }
-        st_buf_reset(&r->series);
-        st_buf_reset(&r->err);
-        int x = qa_exec(r, s);
-        if (x == ST_OK) {
-            rv = result_ok(r, b, i, s);
-        } else if (x == QA_FAIL || x == QA_FAIL_META) {
-            rv = result_error(b, i, r->err.p, r->err.len);
-            stopped = !qa_not_run(s);
-            if (x == QA_FAIL_META)
-                *status = 500;
+            rv = st_qout_error(r->out, "not executed");
         } else {
-            rv = x;
+            st_buf_reset(&r->err);
+            int x = qa_exec(r, s);
+            if (x == ST_OK) {
+                if (r->ctx->get && is_command(s))
+                    rv = deprecation(r, s);
+            } else if (x == QA_FAIL || x == QA_FAIL_META) {
+                rv = st_qout_error(r->out, r->err.p != NULL ? r->err.p : "");
+                stopped = !qa_not_run(s);
+                if (x == QA_FAIL_META)
+                    *status = 500;
+            } else {
+                rv = x;
+            }
         }
+        if (rv == ST_OK)
+            rv = st_qout_end_result(r->out);
     }
-    return rv == ST_OK ? st_buf_puts(b, "]}") : rv;
+    return rv;
 }
 
 int st_qadmin_run(const struct st_qctx *ctx, const char *q, struct st_buf *out, int *status)
 {
     struct qa_run r = {.ctx = ctx};
-    st_buf_init(&r.series);
     st_buf_init(&r.err);
-    struct st_buf body, perr;
-    st_buf_init(&body);
+    struct st_buf perr;
     st_buf_init(&perr);
     struct st_iql_query *query = NULL;
     const struct st_mcat *cat = NULL;
@@ -253,8 +239,8 @@ int st_qadmin_run(const struct st_qctx *ctx, const char *q, struct st_buf *out, 
     int rv = st_iql_parse(q, strlen(q), &query, &perr);
     if (rv == ST_EPARSE) {
         *status = 400;
-        rv = error_body(&body, "error parsing query: ", perr.p, perr.len);
-        goto answer;
+        rv = error_body(ctx, out, "error parsing query: ", perr.p, perr.len);
+        goto done;
     }
     if (rv != ST_OK)
         goto done;
@@ -265,29 +251,25 @@ int st_qadmin_run(const struct st_qctx *ctx, const char *q, struct st_buf *out, 
         if (cat == NULL) {
             static const char m[] = "meta service unavailable: no catalogue received yet";
             *status = 500;
-            rv = error_body(&body, NULL, m, sizeof m - 1);
-            goto answer;
+            rv = error_body(ctx, out, NULL, m, sizeof m - 1);
+            goto done;
         }
         bool answered;
-        rv = authorize(&r, cat->cat, query, &body, status, &answered);
+        rv = authorize(&r, cat->cat, query, out, status, &answered);
         if (rv != ST_OK || answered)
-            goto answer;
+            goto done;
     }
-    rv = run_all(&r, query, &body, status);
-
-answer:
+    rv = st_qout_new(ctx->format, ctx->epoch, ctx->pretty, ctx->chunked, ctx->chunk_size, &r.out);
     if (rv == ST_OK)
-        rv = ctx->pretty ? st_qjson_indent(out, body.p, body.len)
-                         : st_buf_append(out, body.p, body.len);
+        rv = run_all(&r, query, status);
     if (rv == ST_OK)
-        rv = st_buf_putc(out, '\n');
+        rv = st_qout_finish(r.out, out);
 done:
     if (cat != NULL)
         st_mcli_release(ctx->meta, cat);
+    st_qout_free(r.out);
     st_iql_free(query);
     st_buf_fini(&perr);
-    st_buf_fini(&body);
-    st_buf_fini(&r.series);
     st_buf_fini(&r.err);
     return rv;
 }

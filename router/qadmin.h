@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "client.h"
 #include "owners.h"
+#include "qout.h"
 
 /* One /query request. Everything is borrowed for the call. */
 struct st_qctx {
@@ -18,23 +19,27 @@ struct st_qctx {
     bool auth;        /* auth enabled: check privileges (admin statements need an admin user) */
     bool pretty;      /* pretty=true: indented JSON like InfluxDB */
     bool get; /* a GET request: commands still run but each gets InfluxDB's deprecation warning */
-    unsigned timeout_ms;       /* deadline per meta command (0: the client's default) */
-    st_owners *owners;         /* data node clients for SELECT (NULL: SELECT is refused) */
-    const char *rp;            /* the rp= parameter, may be NULL */
-    const char *epoch;         /* the epoch= parameter, may be NULL (RFC3339 times) */
-    unsigned query_timeout_ms; /* deadline of one SELECT (0: 60 s) */
-    uint64_t max_points;       /* rows + windows a SELECT may read (0: no limit) */
+    unsigned timeout_ms;        /* deadline per meta command (0: the client's default) */
+    st_owners *owners;          /* data node clients for SELECT (NULL: SELECT is refused) */
+    const char *rp;             /* the rp= parameter, may be NULL */
+    enum st_qout_epoch epoch;   /* epoch=: how times are written */
+    enum st_qout_format format; /* JSON, or CSV for Accept: application/csv */
+    bool chunked;               /* chunked=true: one body per result (see qout.h) */
+    size_t chunk_size;          /* chunk_size= (0: InfluxDB's 10000) */
+    unsigned query_timeout_ms;  /* deadline of one SELECT (0: 60 s) */
+    uint64_t max_points;        /* rows + windows a SELECT may read (0: no limit) */
 };
 
 /*
- * Parses and runs @q (NUL-terminated); appends InfluxDB's /query JSON body
- * (with its final newline) to @out and sets *@status:
+ * Parses and runs @q (NUL-terminated); appends InfluxDB's /query body
+ * (JSON or CSV, whole or chunked, as @ctx asks; see qout.h) to @out and
+ * sets *@status:
  *
  *  200  {"results":[...]}: one result per statement, in order; a statement
  *       that fails has {"statement_id":N,"error":"..."} and the statements
  *       after it {"statement_id":M,"error":"not executed"}; a statement
- *       strata does not run yet (SELECT ...) answers "not implemented yet:
- *       SELECT" and does not stop the others. A query of no statements
+ *       strata does not run yet (SHOW SERIES ...) answers "not implemented
+ *       yet: SHOW SERIES" and does not stop the others. A query of no statements
  *       answers {}.
  *  400  {"error":"error parsing query: ..."}: @q is not InfluxQL.
  *  401  {"error":"authorization failed"}: @ctx->user is not in the catalogue.

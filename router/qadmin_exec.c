@@ -82,50 +82,16 @@ static int with_catalogue(struct qa_run *r, const struct st_iql_stmt *s,
 
 /* Series ---------------------------------------------------------------------- */
 
-int qa_series_begin(struct st_buf *b, const char *name, const char *const *cols, size_t ncols,
-                    size_t *mark)
+static struct st_qv qv_str(const char *p)
 {
-    int rv = st_buf_putc(b, '{');
-    if (rv == ST_OK && name != NULL) {
-        rv = st_buf_puts(b, "\"name\":");
-        if (rv == ST_OK)
-            rv = st_qjson_str(b, name, strlen(name));
-        if (rv == ST_OK)
-            rv = st_buf_putc(b, ',');
-    }
-    if (rv == ST_OK)
-        rv = st_buf_puts(b, "\"columns\":[");
-    for (size_t i = 0; rv == ST_OK && i < ncols; i++) {
-        if (i > 0)
-            rv = st_buf_putc(b, ',');
-        if (rv == ST_OK)
-            rv = st_qjson_str(b, cols[i], strlen(cols[i]));
-    }
-    if (rv == ST_OK)
-        rv = st_buf_putc(b, ']');
-    *mark = b->len;
-    return rv == ST_OK ? st_buf_puts(b, ",\"values\":[") : rv;
+    struct st_qv v = {.kind = ST_QV_STRING, .s = {p, strlen(p)}};
+    return v;
 }
 
-int qa_series_end(struct st_buf *b, size_t mark, size_t nrows)
+static struct st_qv qv_bool(bool b)
 {
-    if (nrows == 0) {
-        b->len = mark;
-        b->p[mark] = '\0';
-        return st_buf_putc(b, '}');
-    }
-    return st_buf_puts(b, "]}");
-}
-
-/* Appends "," before every row but the first. */
-static int row_sep(struct st_buf *b, size_t nrows)
-{
-    return nrows > 0 ? st_buf_putc(b, ',') : ST_OK;
-}
-
-static int json_str(struct st_buf *b, const char *s)
-{
-    return st_qjson_str(b, s, strlen(s));
+    struct st_qv v = {.kind = ST_QV_BOOL, .b = b};
+    return v;
 }
 
 /* Databases --------------------------------------------------------------------- */
@@ -187,23 +153,16 @@ static int show_databases(struct qa_run *r, const struct st_iql_stmt *s,
 {
     (void)s;
     static const char *const cols[] = {"name"};
-    struct st_buf *b = &r->series;
-    size_t mark, nrows = 0;
-    int rv = qa_series_begin(b, "databases", cols, 1, &mark);
+    int rv = st_qout_begin_series(r->out, "databases", NULL, 0, cols, 1);
     for (size_t i = 0; rv == ST_OK && i < cat->n_databases; i++) {
         const char *name = cat->databases[i]->name;
         if (r->viewer != NULL && !st_auth_may(r->viewer, name, ST_AUTH_NEED_READ) &&
             !st_auth_may(r->viewer, name, ST_AUTH_NEED_WRITE))
             continue;
-        rv = row_sep(b, nrows++);
-        if (rv == ST_OK)
-            rv = st_buf_putc(b, '[');
-        if (rv == ST_OK)
-            rv = json_str(b, name);
-        if (rv == ST_OK)
-            rv = st_buf_putc(b, ']');
+        struct st_qv v = qv_str(name);
+        rv = st_qout_row(r->out, &v, 1);
     }
-    return rv == ST_OK ? qa_series_end(b, mark, nrows) : rv;
+    return rv == ST_OK ? st_qout_end_series(r->out) : rv;
 }
 
 /* Retention policies --------------------------------------------------------------- */
@@ -273,29 +232,29 @@ static int show_rps(struct qa_run *r, const struct st_iql_stmt *s, const Strata_
         int rv = st_buf_printf(&r->err, "database not found: %s", name);
         return rv == ST_OK ? QA_FAIL : ST_ENOMEM;
     }
-    struct st_buf *b = &r->series;
-    size_t mark, nrows = 0;
-    int rv = qa_series_begin(b, NULL, cols, 5, &mark);
+    struct st_buf dur, sgd;
+    st_buf_init(&dur);
+    st_buf_init(&sgd);
+    int rv = st_qout_begin_series(r->out, NULL, NULL, 0, cols, 5);
     for (size_t i = 0; rv == ST_OK && i < db->n_retention_policies; i++) {
         const Strata__RetentionPolicy *rp = db->retention_policies[i];
-        rv = row_sep(b, nrows++);
+        st_buf_reset(&dur);
+        st_buf_reset(&sgd);
+        rv = st_iql_go_duration(&dur, rp->duration_ns);
         if (rv == ST_OK)
-            rv = st_buf_putc(b, '[');
-        if (rv == ST_OK)
-            rv = json_str(b, rp->name);
-        if (rv == ST_OK)
-            rv = st_buf_puts(b, ",\"");
-        if (rv == ST_OK)
-            rv = st_iql_go_duration(b, rp->duration_ns);
-        if (rv == ST_OK)
-            rv = st_buf_puts(b, "\",\"");
-        if (rv == ST_OK)
-            rv = st_iql_go_duration(b, rp->shard_group_duration_ns);
-        if (rv == ST_OK)
-            rv = st_buf_printf(b, "\",%" PRIu32 ",%s]", rp->replication_factor,
-                               strcmp(db->default_rp, rp->name) == 0 ? "true" : "false");
+            rv = st_iql_go_duration(&sgd, rp->shard_group_duration_ns);
+        if (rv != ST_OK)
+            break;
+        struct st_qv v[5] = {qv_str(rp->name),
+                             qv_str(dur.p),
+                             qv_str(sgd.p),
+                             {.kind = ST_QV_INT, .i = rp->replication_factor},
+                             qv_bool(strcmp(db->default_rp, rp->name) == 0)};
+        rv = st_qout_row(r->out, v, 5);
     }
-    return rv == ST_OK ? qa_series_end(b, mark, nrows) : rv;
+    st_buf_fini(&dur);
+    st_buf_fini(&sgd);
+    return rv == ST_OK ? st_qout_end_series(r->out) : rv;
 }
 
 /* Users ------------------------------------------------------------------------------- */
@@ -413,19 +372,12 @@ static int show_users(struct qa_run *r, const struct st_iql_stmt *s, const Strat
 {
     (void)s;
     static const char *const cols[] = {"user", "admin"};
-    struct st_buf *b = &r->series;
-    size_t mark, nrows = 0;
-    int rv = qa_series_begin(b, NULL, cols, 2, &mark);
+    int rv = st_qout_begin_series(r->out, NULL, NULL, 0, cols, 2);
     for (size_t i = 0; rv == ST_OK && i < cat->n_users; i++) {
-        rv = row_sep(b, nrows++);
-        if (rv == ST_OK)
-            rv = st_buf_putc(b, '[');
-        if (rv == ST_OK)
-            rv = json_str(b, cat->users[i]->name);
-        if (rv == ST_OK)
-            rv = st_buf_puts(b, cat->users[i]->admin ? ",true]" : ",false]");
+        struct st_qv v[2] = {qv_str(cat->users[i]->name), qv_bool(cat->users[i]->admin)};
+        rv = st_qout_row(r->out, v, 2);
     }
-    return rv == ST_OK ? qa_series_end(b, mark, nrows) : rv;
+    return rv == ST_OK ? st_qout_end_series(r->out) : rv;
 }
 
 static int show_grants(struct qa_run *r, const struct st_iql_stmt *s, const Strata__Catalogue *cat)
@@ -434,24 +386,14 @@ static int show_grants(struct qa_run *r, const struct st_iql_stmt *s, const Stra
     const Strata__User *u = st_auth_user(cat, s->name);
     if (u == NULL)
         return fail(r, "user not found");
-    struct st_buf *b = &r->series;
-    size_t mark, nrows = 0;
-    int rv = qa_series_begin(b, NULL, cols, 2, &mark);
+    int rv = st_qout_begin_series(r->out, NULL, NULL, 0, cols, 2);
     for (size_t i = 0; rv == ST_OK && i < u->n_privileges; i++) {
         const Strata__UserPrivilege *p = u->privileges[i];
-        rv = row_sep(b, nrows++);
-        if (rv == ST_OK)
-            rv = st_buf_putc(b, '[');
-        if (rv == ST_OK)
-            rv = json_str(b, p->database);
-        if (rv == ST_OK)
-            rv = st_buf_putc(b, ',');
-        if (rv == ST_OK)
-            rv = json_str(b, st_iql_priv_name((enum st_iql_priv)p->privilege));
-        if (rv == ST_OK)
-            rv = st_buf_putc(b, ']');
+        struct st_qv v[2] = {qv_str(p->database),
+                             qv_str(st_iql_priv_name((enum st_iql_priv)p->privilege))};
+        rv = st_qout_row(r->out, v, 2);
     }
-    return rv == ST_OK ? qa_series_end(b, mark, nrows) : rv;
+    return rv == ST_OK ? st_qout_end_series(r->out) : rv;
 }
 
 /* Dispatch ------------------------------------------------------------------------------- */

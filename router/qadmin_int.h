@@ -8,6 +8,7 @@
 #include "client.h"
 #include "influxql.h"
 #include "qadmin.h"
+#include "qout.h"
 
 /* What an executor answers besides ST_OK and ST_ENOMEM. */
 #define QA_FAIL ST_EINVAL        /* the statement failed: error in err; status stays 200 */
@@ -19,8 +20,8 @@ struct qa_run {
      * DATABASES lists only what it may read or write); borrowed from
      * @auth_cat. NULL: everything is visible. */
     const Strata__User *viewer;
-    struct st_buf series; /* compact JSON of the statement's series objects, comma-separated */
-    struct st_buf err;    /* the statement's error */
+    st_qout *out;      /* the answer: executors write their series into it */
+    struct st_buf err; /* the statement's error */
 };
 
 /* Whether @s is a statement this executor does not run: it answers "not
@@ -38,15 +39,5 @@ int qa_exec(struct qa_run *r, const struct st_iql_stmt *s);
 
 /* SELECT (qadmin_select.c): QA_FAIL, QA_FAIL_META, ST_OK or ST_ENOMEM. */
 int qa_select(struct qa_run *r, const struct st_iql_stmt *s);
-
-/* Appends {"name":@name,"columns":[...],"values":[ to @b (no "name" key
- * when @name is NULL); *@mark remembers where "values" starts. The caller
- * appends the rows (JSON arrays, comma-separated), then qa_series_end(). */
-int qa_series_begin(struct st_buf *b, const char *name, const char *const *cols, size_t ncols,
-                    size_t *mark);
-
-/* Closes the series; without rows the "values" key is dropped, as InfluxDB
- * omits it. */
-int qa_series_end(struct st_buf *b, size_t mark, size_t nrows);
 
 #endif

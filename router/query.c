@@ -265,8 +265,13 @@ static int plan_fields(struct rq_plan *p)
     bool any = false;
     for (size_t i = 1; i < p->ncols; i++)
         any = any || p->cols[i].kind != RQ_COL_TAG;
-    if (!any && !agg)
+    if (!any && !agg) {
+        /* With no field known at all (no such measurement, or nothing in
+         * the time range), InfluxDB answers an empty result. */
+        if (p->nfields == 0)
+            return ST_ENOTFOUND;
         return rq_fail(p, "statement must have at least one field in select clause");
+    }
     return dedup_names(p);
 }
 
@@ -357,7 +362,7 @@ static int run_source(struct rq_plan *p, const struct st_iql_source *src,
     if ((rv = rq_find_shards(p)) != ST_OK || (rv = rq_load_schema(p, wildcard)) != ST_OK ||
         (rv = rq_split_cond(p, rest, &tags, &filter)) != ST_OK ||
         (rv = rq_tag_expr(p, tags, &p->tags)) != ST_OK || (rv = plan_fields(p)) != ST_OK)
-        return rv;
+        return rv == ST_ENOTFOUND ? ST_OK : rv;
     p->nout = p->ncols;
     if (filter != NULL) {
         if (p->aggregate)

@@ -228,6 +228,14 @@ static int call_owners(struct rq_plan *p, Strata__DataRequest *dr, struct rq_res
                 continue;
             uint64_t id;
             if (pick_owner(p, &p->shards[i], &id) != ST_OK) {
+                /* An owner that does not hold the shard never received a
+                 * point of it (the catalogue names an owner only once it
+                 * holds its copy, docs/query-engine.md): when no other
+                 * owner answered, the shard is read as empty. */
+                if (p->shards[i].absent) {
+                    done[i] = true;
+                    continue;
+                }
                 rv = rq_fail(p, "shard %" PRIu64 ": no owner answered%s%s", p->shards[i].id,
                              last_why[0] ? ": " : "", last_why);
                 if (rv == ST_EINVAL)
@@ -329,6 +337,10 @@ static int call_owners(struct rq_plan *p, Strata__DataRequest *dr, struct rq_res
                         nmiss = r->schema_query->n_missing_shard_ids;
                     }
                     failed(p, nd, miss, nmiss);
+                    for (size_t m = 0; m < nmiss; m++)
+                        for (size_t j = 0; j < p->nshards; j++)
+                            if (p->shards[j].id == miss[m])
+                                p->shards[j].absent = true;
                     for (size_t m = 0; m < nmiss; m++)
                         snprintf(last_why, sizeof(last_why),
                                  "data node %" PRIu64 " does not hold it", nd->id);

@@ -84,6 +84,7 @@ struct rq_shard {
     uint64_t id;
     const Strata__Shard *shard;
     size_t next_owner; /* index in shard->owners of the next owner to try */
+    bool absent;       /* an owner answered that it does not hold the shard */
 };
 
 /* Time ----------------------------------------------------------------- */

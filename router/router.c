@@ -211,49 +211,33 @@ static void do_write_v2(st_router *r, const struct st_http_req *req, struct st_h
     do_write(r, req, resp, db, rp[0] ? rp : NULL, prec);
 }
 
-/* chunked=true: one {"results":[...]} line per statement, as InfluxDB
- * streams them, cut out of the whole answer @in. False when @in does not
- * have the expected shape (then it is sent as it is). */
-static bool split_results(const struct st_buf *in, struct st_buf *out)
+/* The body format the Accept header asks for, as InfluxDB 1.x reads it. */
+static enum st_qout_format query_format(const struct st_http_req *req)
 {
-    static const char head[] = "{\"results\":[";
-    if (in->len < sizeof(head) || strncmp(in->p, head, sizeof(head) - 1) != 0)
-        return false;
-    const char *p = in->p + sizeof(head) - 1, *end = in->p + in->len;
-    while (p < end && *p != ']') {
-        const char *e0 = p;
-        int depth = 0;
-        bool str = false;
-        for (; p < end; p++) {
-            if (str) {
-                if (*p == '\\')
-                    p++;
-                else if (*p == '"')
-                    str = false;
-            } else if (*p == '"') {
-                str = true;
-            } else if (*p == '{' || *p == '[') {
-                depth++;
-            } else if (*p == '}' || *p == ']') {
-                if (--depth == 0) {
-                    p++;
-                    break;
-                }
-            }
-        }
-        if (depth != 0 || st_buf_puts(out, head) != ST_OK ||
-            st_buf_append(out, e0, (size_t)(p - e0)) != ST_OK || st_buf_puts(out, "]}\n") != ST_OK)
-            return false;
-        while (p < end && (*p == ',' || *p == ' ' || *p == '\n'))
-            p++;
-    }
-    return true;
+    const char *accept = st_http_header(req, "Accept");
+    if (accept != NULL &&
+        (strcmp(accept, "application/csv") == 0 || strcmp(accept, "text/csv") == 0))
+        return ST_QOUT_CSV;
+    return ST_QOUT_JSON;
+}
+
+/* q= without the white space around it (InfluxDB trims it): a copy to free. */
+static char *trimmed_query(const char *q)
+{
+    while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r' || *q == '\v' || *q == '\f')
+        q++;
+    size_t n = strlen(q);
+    while (n > 0 && (q[n - 1] == ' ' || q[n - 1] == '\t' || q[n - 1] == '\n' || q[n - 1] == '\r' ||
+                     q[n - 1] == '\v' || q[n - 1] == '\f'))
+        n--;
+    return strndup(q, n);
 }
 
 static void do_query(st_router *r, const struct st_http_req *req, struct st_http_resp *resp)
 {
-    const char *q = st_http_param(req, "q");
-    if (q == NULL || q[0] == '\0') {
+    const char *qp = st_http_param(req, "q");
+    enum st_qout_format format = query_format(req);
+    if (qp == NULL || strspn(qp, " \t\n\r\v\f") == strlen(qp)) {
         st_http_resp_error(resp, 400, "missing required parameter \"q\"");
         return;
     }
@@ -286,6 +270,9 @@ static void do_query(st_router *r, const struct st_http_req *req, struct st_http
         user = no_users ? NULL : creds.user;
     }
     const char *pretty = st_http_param(req, "pretty");
+    const char *chunked = st_http_param(req, "chunked");
+    const char *chunk_size = st_http_param(req, "chunk_size");
+    long long cs = chunk_size != NULL ? strtoll(chunk_size, NULL, 10) : 0;
     struct st_qctx ctx = {.meta = r->meta,
                           .db = st_http_param(req, "db"),
                           .user = user,
@@ -295,25 +282,22 @@ static void do_query(st_router *r, const struct st_http_req *req, struct st_http
                           .timeout_ms = r->meta_timeout_ms,
                           .owners = r->owners,
                           .rp = st_http_param(req, "rp"),
-                          .epoch = st_http_param(req, "epoch")};
+                          .epoch = st_qout_epoch_parse(st_http_param(req, "epoch")),
+                          .format = format,
+                          .chunked = chunked != NULL && strcmp(chunked, "true") == 0,
+                          .chunk_size = cs > 0 ? (size_t)cs : 0};
+    char *q = trimmed_query(qp);
     int status = 200;
-    if (st_qadmin_run(&ctx, q, &resp->body, &status) != ST_OK) {
+    if (q == NULL || st_qadmin_run(&ctx, q, &resp->body, &status) != ST_OK) {
+        free(q);
         st_buf_reset(&resp->body);
         st_http_resp_error(resp, 500, "query failed: out of memory");
         return;
     }
+    free(q);
     resp->status = status;
-    const char *chunked = st_http_param(req, "chunked");
-    if (status == 200 && chunked != NULL && strcmp(chunked, "true") == 0 && !ctx.pretty) {
-        struct st_buf lines;
-        st_buf_init(&lines);
-        if (split_results(&resp->body, &lines)) {
-            st_buf_fini(&resp->body);
-            resp->body = lines;
-        } else {
-            st_buf_fini(&lines);
-        }
-    }
+    if (format == ST_QOUT_CSV)
+        resp->content_type = "text/csv";
 }
 
 static void do_ping(const struct st_http_req *req, struct st_http_resp *resp)

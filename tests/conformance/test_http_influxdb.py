@@ -116,20 +116,25 @@ DELIBERATE = {
         "reason": "a type conflict inside one batch drops the conflicting points only (1.6 "
                   "refuses the whole batch with a bare 'field type conflict')",
         "answers": [(400, _has_error(lambda e: e.startswith("partial write: field type "
-                                                            "conflict: ")))]},
+                                                            "conflict: ")))],
+        "readback": [_sel((1000, 1))]},
     "write_type_conflict_in_batch_int": {
         "reason": "as write_type_conflict_in_batch",
         "answers": [(400, _has_error(lambda e: e.startswith("partial write: field type "
-                                                            "conflict: ")))]},
+                                                            "conflict: ")))],
+        "readback": [_sel((1000, 1))]},
     "write_type_conflict_in_batch_two_series": {
         "reason": "as write_type_conflict_in_batch",
         "answers": [(400, _has_error(lambda e: e.startswith("partial write: field type "
-                                                            "conflict: ")))]},
+                                                            "conflict: ")))],
+        "readback": [{"results": [{"statement_id": 0, "series": [
+            {"name": "m", "columns": ["time", "t", "v"], "values": [[1000, "a", 1]]}]}]}]},
     "write_type_conflict_plus_parse_error": {
         "reason": "the good points are written; the parse errors are reported with the "
                   "count of every point dropped (1.6 refuses all with 'field type conflict')",
         "answers": [(400, _has_error(lambda e: e.startswith("partial write: unable to parse")
-                                     and " dropped=" in e))]},
+                                     and " dropped=" in e))],
+        "readback": [_sel((1000, 1))]},
     "write_gzip_inflated_over_max_body": {
         "reason": "the body limit applies to the inflated body too (1.6 only counts the "
                   "compressed bytes, so a gzip bomb gets through)",
