@@ -64,9 +64,10 @@ enum st_iql_kind {
  * are meaningful. Everything lives in the query's arena. As InfluxDB, the
  * parser turns a unary minus before a number or duration into a negative
  * literal and before anything else into -1 * x (a BINARY MUL), and
- * "DISTINCT x" into the call distinct(x). A bound parameter ($x) is a
- * parse error, as in InfluxDB without params= ("missing parameter: x"), so
- * ST_IQL_E_BOUNDPARAM never comes out of st_iql_parse(). */
+ * "DISTINCT x" into the call distinct(x). A bound parameter ($x) becomes
+ * the literal of the value params= gives it (st_iql_parse_params()); one
+ * without a value is a parse error ("missing parameter: x"), so
+ * ST_IQL_E_BOUNDPARAM never comes out of the parser. */
 
 enum st_iql_expr_kind {
     ST_IQL_E_VARREF = 1, /* name, cast: a field or tag ("host", "value"::float, "time") */
@@ -81,7 +82,7 @@ enum st_iql_expr_kind {
     ST_IQL_E_STRING,     /* str: 'text' (unescaped) */
     ST_IQL_E_BOOLEAN,    /* b: true, false */
     ST_IQL_E_DURATION,   /* i: 10m as ns */
-    ST_IQL_E_BOUNDPARAM, /* name: $param (never made by st_iql_parse(), see above) */
+    ST_IQL_E_BOUNDPARAM, /* name: $param (never made by the parser, see above) */
 };
 
 /* Binary operators, InfluxDB's precedence: OR < AND < comparisons <
@@ -250,6 +251,28 @@ struct st_iql_query {
  * message (without the "error parsing query: " prefix) is appended to @err.
  * ST_ENOMEM. */
 int st_iql_parse(const char *text, size_t len, struct st_iql_query **out, struct st_buf *err);
+
+/* A value of params= for $name, as InfluxDB's handler decodes the JSON:
+ * strings, integers (numbers without '.'), floats and booleans. */
+enum st_iql_param_kind {
+    ST_IQL_PARAM_STRING,
+    ST_IQL_PARAM_INTEGER,
+    ST_IQL_PARAM_NUMBER,
+    ST_IQL_PARAM_BOOLEAN
+};
+struct st_iql_param {
+    const char *name; /* without the '$' */
+    enum st_iql_param_kind kind;
+    const char *s; /* STRING */
+    int64_t i;     /* INTEGER */
+    double f;      /* NUMBER */
+    bool b;        /* BOOLEAN */
+};
+
+/* st_iql_parse() with the bound parameters @params (@n, borrowed for the
+ * call): each $name in an expression becomes the literal of its value. */
+int st_iql_parse_params(const char *text, size_t len, const struct st_iql_param *params, size_t n,
+                        struct st_iql_query **out, struct st_buf *err);
 
 /* Frees @q and everything it holds. NULL is fine. */
 void st_iql_free(struct st_iql_query *q);

@@ -524,6 +524,38 @@ static int signed_expr(struct iql_parser *p, bool minus, struct st_iql_expr **ou
 
 /* Unary expressions ------------------------------------------------------------------ */
 
+/* $name: the literal of its value in params=. */
+static int bound_param(struct iql_parser *p, const struct iql_token *t, struct st_iql_expr **out)
+{
+    if (t->lit.len <= 1)
+        return iql_err_plain(p, "empty bound parameter");
+    const char *name = t->lit.p + 1;
+    size_t len = t->lit.len - 1;
+    const struct st_iql_param *v = NULL;
+    for (size_t i = 0; i < p->nparams && v == NULL; i++)
+        if (strlen(p->params[i].name) == len && memcmp(p->params[i].name, name, len) == 0)
+            v = &p->params[i];
+    if (v == NULL)
+        return iql_err_plain(p, "missing parameter: %.*s", (int)len, name);
+    static const enum st_iql_expr_kind kinds[] = {
+        [ST_IQL_PARAM_STRING] = ST_IQL_E_STRING,
+        [ST_IQL_PARAM_INTEGER] = ST_IQL_E_INTEGER,
+        [ST_IQL_PARAM_NUMBER] = ST_IQL_E_NUMBER,
+        [ST_IQL_PARAM_BOOLEAN] = ST_IQL_E_BOOLEAN,
+    };
+    struct st_iql_expr *e = iql_new_expr(p, kinds[v->kind]);
+    if (e == NULL)
+        return ST_ENOMEM;
+    e->i = v->i;
+    e->f = v->f;
+    e->b = v->b;
+    if (v->kind == ST_IQL_PARAM_STRING &&
+        (e->str = iql_arena_strndup(p->arena, v->s, strlen(v->s))) == NULL)
+        return ST_ENOMEM;
+    *out = e;
+    return ST_OK;
+}
+
 static int parse_unary(struct iql_parser *p, struct st_iql_expr **out)
 {
     const struct iql_token *t;
@@ -627,10 +659,7 @@ static int parse_unary(struct iql_parser *p, struct st_iql_expr **out)
         return ST_OK;
     }
     case T_BOUNDPARAM:
-        /* strata takes no params=: every parameter is missing. */
-        if (t->lit.len <= 1)
-            return iql_err_plain(p, "empty bound parameter");
-        return iql_err_plain(p, "missing parameter: %.*s", (int)(t->lit.len - 1), t->lit.p + 1);
+        return bound_param(p, t, out);
     case T_ADD:
     case T_SUB:
         return signed_expr(p, t->tok == T_SUB, out);

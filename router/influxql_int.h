@@ -226,11 +226,13 @@ struct iql_parser {
     int i, n;
     struct iql_arena *arena;
     struct st_buf *err;
-    const char *text;  /* the whole input */
-    size_t stmt_off;   /* byte offset of the statement being parsed */
-    char path[64];     /* its leading keywords, "SHOW TAG KEYS" */
-    enum iql_tok last; /* the last keyword of the path */
-    int depth;         /* nesting of expressions and subqueries being parsed */
+    const char *text;                  /* the whole input */
+    size_t stmt_off;                   /* byte offset of the statement being parsed */
+    char path[64];                     /* its leading keywords, "SHOW TAG KEYS" */
+    enum iql_tok last;                 /* the last keyword of the path */
+    int depth;                         /* nesting of expressions and subqueries being parsed */
+    const struct st_iql_param *params; /* params=, for $name */
+    size_t nparams;
 };
 
 /* Limits that keep the recursive parser and the walkers of the AST off the

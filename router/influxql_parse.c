@@ -300,8 +300,16 @@ static int parse_statement(struct iql_parser *p, struct st_iql_stmt *s)
 
 int st_iql_parse(const char *text, size_t len, struct st_iql_query **out, struct st_buf *err)
 {
+    return st_iql_parse_params(text, len, NULL, 0, out, err);
+}
+
+int st_iql_parse_params(const char *text, size_t len, const struct st_iql_param *params,
+                        size_t nparams, struct st_iql_query **out, struct st_buf *err)
+{
     struct iql_parser p;
     memset(&p, 0, sizeof p);
+    p.params = params;
+    p.nparams = nparams;
     for (int i = 0; i < 3; i++)
         st_buf_init(&p.ring[i].lit);
     iql_lex_init(&p.lx, text, len);

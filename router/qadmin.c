@@ -18,6 +18,9 @@
  * others. If meta cannot be reached, the failing statement's result holds
  * the client library's message and the status is 500.
  */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
@@ -226,6 +229,56 @@ static int run_all(struct qa_run *r, const struct st_iql_query *q, int *status)
     return rv;
 }
 
+/* params=: a JSON object of scalars, decoded as InfluxDB's handler does
+ * (numbers with a '.' are floats, the others integers). *@params point
+ * into *@root. ST_EINVAL with the reason in @msg. */
+static int decode_params(const char *text, json_t **root, struct st_iql_param **params, size_t *n,
+                         char *msg, size_t msglen)
+{
+    json_error_t je;
+    *root = json_loads(text, JSON_DECODE_ANY, &je);
+    if (*root == NULL) {
+        snprintf(msg, msglen, "%s", je.text);
+        return ST_EINVAL;
+    }
+    if (!json_is_object(*root)) {
+        snprintf(msg, msglen,
+                 "json: cannot unmarshal %s into Go value of type map[string]interface {}",
+                 json_is_array(*root)    ? "array"
+                 : json_is_string(*root) ? "string"
+                                         : "number");
+        return ST_EINVAL;
+    }
+    size_t cap = json_object_size(*root);
+    *params = calloc(cap ? cap : 1, sizeof(**params));
+    if (*params == NULL)
+        return ST_ENOMEM;
+    const char *key;
+    json_t *v;
+    json_object_foreach(*root, key, v)
+    {
+        struct st_iql_param *p = &(*params)[*n];
+        p->name = key;
+        if (json_is_string(v)) {
+            p->kind = ST_IQL_PARAM_STRING;
+            p->s = json_string_value(v);
+        } else if (json_is_integer(v)) {
+            p->kind = ST_IQL_PARAM_INTEGER;
+            p->i = (int64_t)json_integer_value(v);
+        } else if (json_is_real(v)) {
+            p->kind = ST_IQL_PARAM_NUMBER;
+            p->f = json_real_value(v);
+        } else if (json_is_boolean(v)) {
+            p->kind = ST_IQL_PARAM_BOOLEAN;
+            p->b = json_is_true(v);
+        } else {
+            continue; /* null, arrays, objects: not bound ("missing parameter") */
+        }
+        (*n)++;
+    }
+    return ST_OK;
+}
+
 int st_qadmin_run(const struct st_qctx *ctx, const char *q, struct st_buf *out, int *status)
 {
     struct qa_run r = {.ctx = ctx};
@@ -236,7 +289,22 @@ int st_qadmin_run(const struct st_qctx *ctx, const char *q, struct st_buf *out, 
     const struct st_mcat *cat = NULL;
     *status = 200;
 
-    int rv = st_iql_parse(q, strlen(q), &query, &perr);
+    struct st_iql_param *params = NULL;
+    size_t nparams = 0;
+    json_t *pj = NULL;
+    int rv = ST_OK;
+    if (ctx->params != NULL && ctx->params[0] != '\0') {
+        char jmsg[300];
+        rv = decode_params(ctx->params, &pj, &params, &nparams, jmsg, sizeof jmsg);
+        if (rv == ST_EINVAL) {
+            *status = 400;
+            rv = error_body(ctx, out, "error parsing query parameters: ", jmsg, strlen(jmsg));
+            goto done;
+        }
+        if (rv != ST_OK)
+            goto done;
+    }
+    rv = st_iql_parse_params(q, strlen(q), params, nparams, &query, &perr);
     if (rv == ST_EPARSE) {
         *status = 400;
         rv = error_body(ctx, out, "error parsing query: ", perr.p, perr.len);
@@ -269,6 +337,8 @@ done:
         st_mcli_release(ctx->meta, cat);
     st_qout_free(r.out);
     st_iql_free(query);
+    free(params);
+    json_decref(pj);
     st_buf_fini(&perr);
     st_buf_fini(&r.err);
     return rv;

@@ -26,6 +26,7 @@ struct st_qctx {
     enum st_qout_format format; /* JSON, or CSV for Accept: application/csv */
     bool chunked;               /* chunked=true: one body per result (see qout.h) */
     size_t chunk_size;          /* chunk_size= (0: InfluxDB's 10000) */
+    const char *params;         /* params=: JSON object of $name values, or NULL */
     unsigned query_timeout_ms;  /* deadline of one SELECT (0: 60 s) */
     uint64_t max_points;        /* rows + windows a SELECT may read (0: no limit) */
 };
@@ -41,7 +42,9 @@ struct st_qctx {
  *       strata does not run yet (SHOW SERIES ...) answers "not implemented
  *       yet: SHOW SERIES" and does not stop the others. A query of no statements
  *       answers {}.
- *  400  {"error":"error parsing query: ..."}: @q is not InfluxQL.
+ *  400  {"error":"error parsing query: ..."}: @q is not InfluxQL;
+ *       {"error":"error parsing query parameters: ..."}: params= is not a
+ *       JSON object.
  *  401  {"error":"authorization failed"}: @ctx->user is not in the catalogue.
  *  403  {"error":"error authorizing query: ..."}: with auth, the whole query
  *       is refused before anything runs, as InfluxDB refuses it (see

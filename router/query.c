@@ -185,7 +185,15 @@ static int plan_call(struct rq_plan *p, const struct st_iql_expr *e, const char 
                 return rq_fail(p, "not implemented yet: %s() of %s()", e->name, a->name);
             return rq_fail(p, "expected field argument in %s()", e->name);
         }
-        struct rq_col c = {.kind = RQ_COL_AGG, .key = a->name, .fn = FNS[i].fn};
+        enum rq_fn fn = FNS[i].fn;
+        int t = rq_field_type(p, a->name);
+        bool str = t == STRATA__FIELD_TYPE__STRING, boolean = t == STRATA__FIELD_TYPE__BOOLEAN;
+        if (((str || boolean) &&
+             (fn == RQ_FN_SUM || fn == RQ_FN_MEAN || fn == RQ_FN_SPREAD || fn == RQ_FN_STDDEV)) ||
+            (str && (fn == RQ_FN_MIN || fn == RQ_FN_MAX)))
+            return rq_fail(p, "unsupported %s iterator type: *query.%sInterruptIterator", e->name,
+                           str ? "string" : "boolean");
+        struct rq_col c = {.kind = RQ_COL_AGG, .key = a->name, .fn = fn};
         c.name = alias ? alias : e->name;
         return rq_add_col(p, c);
     }
@@ -221,6 +229,13 @@ static int dedup_names(struct rq_plan *p)
 static int plan_fields(struct rq_plan *p)
 {
     const struct st_iql_select *sel = p->sel;
+    bool only_time = true;
+    for (size_t i = 0; i < sel->nfields && only_time; i++) {
+        const struct st_iql_expr *e = unparen(sel->fields[i].expr);
+        only_time = e->kind == ST_IQL_E_VARREF && strcasecmp(e->name, "time") == 0;
+    }
+    if (only_time)
+        return rq_fail(p, "at least 1 non-time field must be queried");
     int rv = rq_add_col(p, (struct rq_col){.kind = RQ_COL_TIME, .name = "time"});
     bool raw = false, agg = false;
     for (size_t i = 0; rv == ST_OK && i < sel->nfields; i++) {
@@ -265,13 +280,8 @@ static int plan_fields(struct rq_plan *p)
     bool any = false;
     for (size_t i = 1; i < p->ncols; i++)
         any = any || p->cols[i].kind != RQ_COL_TAG;
-    if (!any && !agg) {
-        /* With no field known at all (no such measurement, or nothing in
-         * the time range), InfluxDB answers an empty result. */
-        if (p->nfields == 0)
-            return ST_ENOTFOUND;
-        return rq_fail(p, "statement must have at least one field in select clause");
-    }
+    if (!any && !agg)
+        return ST_ENOTFOUND; /* only tags, or unknown names: InfluxDB answers no series */
     return dedup_names(p);
 }
 
@@ -295,8 +305,9 @@ static int plan_dims(struct rq_plan *p, int64_t now)
             if (d->nargs < 1 || d->nargs > 2 || unparen(d->args[0])->kind != ST_IQL_E_DURATION)
                 return rq_fail(p, "time dimension expected 1 or 2 arguments");
             p->interval = unparen(d->args[0])->i;
-            if (p->interval <= 0)
+            if (p->interval < 0)
                 return rq_fail(p, "time dimension must have positive interval");
+            /* time(0s) groups nothing by time, as in InfluxDB. */
             if (d->nargs == 2) {
                 const struct st_iql_expr *o = unparen(d->args[1]);
                 if (o->kind == ST_IQL_E_DURATION || o->kind == ST_IQL_E_INTEGER)
@@ -324,10 +335,14 @@ static int plan_dims(struct rq_plan *p, int64_t now)
     return ST_OK;
 }
 
-static int run_source(struct rq_plan *p, const struct st_iql_source *src,
-                      const struct st_query_req *req, struct st_qres *res)
+/* Plans source @src up to its schema. *@skip: nothing to read (empty
+ * time range, time under OR). */
+static int prepare_source(struct rq_plan *p, const struct st_iql_source *src,
+                          const struct st_query_req *req, const struct st_iql_expr **rest,
+                          bool *skip)
 {
     const struct st_iql_select *sel = p->sel;
+    *skip = false;
     if (src->sub != NULL)
         return rq_fail(p, "not implemented yet: subqueries");
     p->db = src->db != NULL && src->db[0] ? src->db : req->db;
@@ -343,24 +358,35 @@ static int run_source(struct rq_plan *p, const struct st_iql_source *src,
         return rq_fail(p, "retention policy not found: %s", p->rp ? p->rp : "");
     p->measurement = src->name;
     p->mregex = src->regex;
-    const struct st_iql_expr *rest;
-    int rv = rq_split_time(p, sel->cond, req->now_ns, &rest);
+    int rv = rq_split_time(p, sel->cond, req->now_ns, rest);
     if (rv == ST_OK)
         rv = plan_dims(p, req->now_ns);
+    if (rv == ST_ENOTFOUND)
+        *skip = true;
     if (rv != ST_OK)
-        return rv;
+        return rv == ST_ENOTFOUND ? ST_OK : rv;
     if (p->interval > 0 && !p->has_tmax) {
         p->tmax = req->now_ns;
         p->has_tmax = true;
     }
-    if (p->has_tmin && p->has_tmax && p->tmin > p->tmax)
-        return ST_OK; /* an empty range reads nothing */
+    if (p->has_tmin && p->has_tmax && p->tmin > p->tmax) {
+        *skip = true; /* an empty range reads nothing */
+        return ST_OK;
+    }
     bool wildcard = p->group_all;
     for (size_t i = 0; i < sel->nfields; i++)
         wildcard = wildcard || unparen(sel->fields[i].expr)->kind == ST_IQL_E_WILDCARD;
+    if ((rv = rq_find_shards(p)) != ST_OK)
+        return rv;
+    return rq_load_schema(p, wildcard);
+}
+
+/* Plans the rest of a prepared source and runs it. */
+static int run_source(struct rq_plan *p, const struct st_iql_expr *rest, struct st_qres *res)
+{
     const struct st_iql_expr *tags, *filter;
-    if ((rv = rq_find_shards(p)) != ST_OK || (rv = rq_load_schema(p, wildcard)) != ST_OK ||
-        (rv = rq_split_cond(p, rest, &tags, &filter)) != ST_OK ||
+    int rv;
+    if ((rv = rq_split_cond(p, rest, &tags, &filter)) != ST_OK ||
         (rv = rq_tag_expr(p, tags, &p->tags)) != ST_OK || (rv = plan_fields(p)) != ST_OK)
         return rv == ST_ENOTFOUND ? ST_OK : rv;
     p->nout = p->ncols;
@@ -379,6 +405,59 @@ static int run_source(struct rq_plan *p, const struct st_iql_source *src,
     return rv;
 }
 
+/* Several sources: InfluxDB expands * and fn(*) over the fields (and tags)
+ * of all of them, so every plan gets the union of their schemas. */
+static int union_schemas(struct rq_plan *plans, const bool *skip, size_t n)
+{
+    size_t nf = 0, nt = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!skip[i]) {
+            nf += plans[i].nfields;
+            nt += plans[i].ntag_keys;
+        }
+    struct rq_plan *p0 = &plans[0];
+    const char **f = rq_alloc(p0->ar, (nf ? nf : 1) * sizeof(*f));
+    Strata__FieldType *ft = rq_alloc(p0->ar, (nf ? nf : 1) * sizeof(*ft));
+    const char **t = rq_alloc(p0->ar, (nt ? nt : 1) * sizeof(*t));
+    if (f == NULL || ft == NULL || t == NULL)
+        return ST_ENOMEM;
+    size_t mf = 0, mt = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (skip[i])
+            continue;
+        for (size_t k = 0; k < plans[i].nfields; k++) {
+            size_t j = 0;
+            while (j < mf && strcmp(f[j], plans[i].fields[k]) < 0)
+                j++;
+            if (j < mf && strcmp(f[j], plans[i].fields[k]) == 0)
+                continue;
+            memmove(&f[j + 1], &f[j], (mf - j) * sizeof(*f));
+            memmove(&ft[j + 1], &ft[j], (mf - j) * sizeof(*ft));
+            f[j] = plans[i].fields[k];
+            ft[j] = plans[i].field_types[k];
+            mf++;
+        }
+        for (size_t k = 0; k < plans[i].ntag_keys; k++) {
+            size_t j = 0;
+            while (j < mt && strcmp(t[j], plans[i].tag_keys[k]) < 0)
+                j++;
+            if (j < mt && strcmp(t[j], plans[i].tag_keys[k]) == 0)
+                continue;
+            memmove(&t[j + 1], &t[j], (mt - j) * sizeof(*t));
+            t[j] = plans[i].tag_keys[k];
+            mt++;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        plans[i].fields = f;
+        plans[i].field_types = ft;
+        plans[i].nfields = mf;
+        plans[i].tag_keys = t;
+        plans[i].ntag_keys = mt;
+    }
+    return ST_OK;
+}
+
 static int cmp_series(const void *a, const void *b)
 {
     const struct st_qseries *x = a, *y = b;
@@ -387,6 +466,37 @@ static int cmp_series(const void *a, const void *b)
         if ((c = strcmp(x->tags[i].key, y->tags[i].key)) == 0)
             c = strcmp(x->tags[i].value, y->tags[i].value);
     return c;
+}
+
+/* InfluxDB's check of WHERE: a term joined by AND / OR must be a
+ * comparison, a boolean or a parenthesised condition. */
+static int check_cond(struct rq_plan *p, const struct st_iql_expr *e)
+{
+    if (e == NULL)
+        return ST_OK;
+    switch (e->kind) {
+    case ST_IQL_E_PAREN:
+        return check_cond(p, e->lhs);
+    case ST_IQL_E_BOOLEAN:
+        return ST_OK;
+    case ST_IQL_E_BINARY:
+        if (e->op == ST_IQL_OP_AND || e->op == ST_IQL_OP_OR) {
+            int rv = check_cond(p, e->lhs);
+            return rv == ST_OK ? check_cond(p, e->rhs) : rv;
+        }
+        if (e->op >= ST_IQL_OP_EQ)
+            return ST_OK;
+        break;
+    default:
+        break;
+    }
+    struct st_buf b;
+    st_buf_init(&b);
+    int rv = st_iql_expr_string(e, &b);
+    if (rv == ST_OK)
+        rv = rq_fail(p, "invalid condition expression: %s", b.p);
+    st_buf_fini(&b);
+    return rv;
 }
 
 int st_query_select(const struct st_query_env *env, const struct st_query_req *req,
@@ -422,10 +532,24 @@ int st_query_select(const struct st_query_env *env, const struct st_query_req *r
         rv = rq_fail(&base, "not implemented yet: SELECT without FROM");
         goto out;
     }
-    for (size_t i = 0; rv == ST_OK && i < sel->nsources; i++) {
-        struct rq_plan p = base;
-        rv = run_source(&p, &sel->sources[i], req, res);
+    if ((rv = check_cond(&base, sel->cond)) != ST_OK)
+        goto out;
+    struct rq_plan *plans = rq_alloc(ar, sel->nsources * sizeof(*plans));
+    const struct st_iql_expr **rest = rq_alloc(ar, sel->nsources * sizeof(*rest));
+    bool *skip = rq_alloc(ar, sel->nsources * sizeof(*skip));
+    if (plans == NULL || rest == NULL || skip == NULL) {
+        rv = ST_ENOMEM;
+        goto out;
     }
+    for (size_t i = 0; rv == ST_OK && i < sel->nsources; i++) {
+        plans[i] = base;
+        rv = prepare_source(&plans[i], &sel->sources[i], req, &rest[i], &skip[i]);
+    }
+    if (rv == ST_OK && sel->nsources > 1)
+        rv = union_schemas(plans, skip, sel->nsources);
+    for (size_t i = 0; rv == ST_OK && i < sel->nsources; i++)
+        if (!skip[i])
+            rv = run_source(&plans[i], rest[i], res);
     if (rv == ST_OK && sel->nsources > 1)
         qsort(res->series, res->nseries, sizeof(*res->series), cmp_series);
 out:

@@ -35,6 +35,7 @@ struct actx {
     const char **fields; /* distinct fields of the aggregates */
     size_t nfields;
     size_t *col_field; /* per column: index in fields */
+    bool *has_field;   /* per column: the measurement of the group being emitted has its field */
     unsigned want;
     struct rq_groups gs;
     uint64_t points;
@@ -357,6 +358,47 @@ static struct awin *find_win(struct rq_group *g, int64_t t)
  * build every empty window). */
 #define MAX_FILLED_WINDOWS 10000000u
 
+/* The value fill(N) gives an empty window of @col: N converted to the
+ * column's type, as InfluxDB casts it (an integer column truncates, a
+ * string column gets "", a boolean one false). */
+static struct st_qv fill_number(const struct rq_plan *p, const struct rq_col *col,
+                                const struct st_iql_expr *fv)
+{
+    double d = fv->kind == ST_IQL_E_NUMBER     ? fv->f
+               : fv->kind == ST_IQL_E_UNSIGNED ? (double)fv->u
+                                               : (double)fv->i;
+    int t = rq_field_type(p, col->key);
+    enum st_qv_kind kind = ST_QV_FLOAT;
+    if (col->fn == RQ_FN_COUNT)
+        kind = ST_QV_INT;
+    else if (col->fn == RQ_FN_MEAN || col->fn == RQ_FN_STDDEV)
+        kind = ST_QV_FLOAT;
+    else if (t == STRATA__FIELD_TYPE__INTEGER)
+        kind = ST_QV_INT;
+    else if (t == STRATA__FIELD_TYPE__UNSIGNED)
+        kind = ST_QV_UINT;
+    else if (t == STRATA__FIELD_TYPE__STRING)
+        kind = ST_QV_STRING;
+    else if (t == STRATA__FIELD_TYPE__BOOLEAN)
+        kind = ST_QV_BOOL;
+    switch (kind) {
+    case ST_QV_INT:
+        return (struct st_qv){.kind = ST_QV_INT,
+                              .i = fv->kind == ST_IQL_E_INTEGER ? fv->i : (int64_t)d};
+    case ST_QV_UINT:
+        return (struct st_qv){.kind = ST_QV_UINT,
+                              .u = fv->kind == ST_IQL_E_UNSIGNED ? fv->u : (uint64_t)d};
+    case ST_QV_STRING:
+        return (struct st_qv){.kind = ST_QV_STRING, .s = {"", 0}};
+    case ST_QV_BOOL:
+        return (struct st_qv){.kind = ST_QV_BOOL, .b = false};
+    default:
+        if (fv->kind == ST_IQL_E_INTEGER)
+            return (struct st_qv){.kind = ST_QV_INT, .i = fv->i};
+        return (struct st_qv){.kind = ST_QV_FLOAT, .f = d};
+    }
+}
+
 /* Fills one row from window @w (NULL: none) at time @t. */
 static int fill_row(struct actx *c, struct st_qres *res, struct st_qseries *s, struct awin *w,
                     int64_t t, bool selector_time)
@@ -371,6 +413,8 @@ static int fill_row(struct actx *c, struct st_qres *res, struct st_qseries *s, s
         const struct rq_col *col = &p->cols[k];
         const struct slot *sl = w ? &w->slots[c->col_field[k]] : NULL;
         int64_t vt = rt;
+        if (!c->has_field[k])
+            continue; /* the measurement has no such field: null, never filled */
         if (sl != NULL && sl->set) {
             row[k] = finalize(col->fn, &sl->a, &vt);
             if (row[k].kind == ST_QV_STRING &&
@@ -379,13 +423,8 @@ static int fill_row(struct actx *c, struct st_qres *res, struct st_qseries *s, s
         } else if (col->fn == RQ_FN_COUNT && sel->fill == ST_IQL_FILL_NULL) {
             row[k] = (struct st_qv){.kind = ST_QV_INT, .i = 0};
         }
-        if (row[k].kind == ST_QV_NULL && sel->fill == ST_IQL_FILL_NUMBER && sel->fill_value) {
-            const struct st_iql_expr *fv = sel->fill_value;
-            row[k] = fv->kind == ST_IQL_E_NUMBER ? (struct st_qv){.kind = ST_QV_FLOAT, .f = fv->f}
-                     : fv->kind == ST_IQL_E_UNSIGNED
-                         ? (struct st_qv){.kind = ST_QV_UINT, .u = fv->u}
-                         : (struct st_qv){.kind = ST_QV_INT, .i = fv->i};
-        }
+        if (row[k].kind == ST_QV_NULL && sel->fill == ST_IQL_FILL_NUMBER && sel->fill_value)
+            row[k] = fill_number(p, col, sel->fill_value);
         if (row[k].kind == ST_QV_NULL && sel->fill == ST_IQL_FILL_PREVIOUS && s->nrows > 1)
             row[k] = s->values[(s->nrows - 2) * s->ncolumns + k];
         if (selector_time)
@@ -407,6 +446,8 @@ static int emit_group(struct actx *c, struct rq_group *g, struct st_qres *res)
     if (rv != ST_OK)
         return rv;
     struct st_qseries *s = &res->series[res->nseries - 1];
+    for (size_t k = 1; k < p->nout; k++)
+        c->has_field[k] = rq_meas_has_field(p, g->name, p->cols[k].key);
     bool windows = p->interval > 0 && sel->fill != ST_IQL_FILL_NONE;
     int64_t first = 0;
     size_t nrows = g->n;
@@ -473,7 +514,8 @@ int rq_run_agg(struct rq_plan *p, struct st_qres *res)
     rq_groups_init(&c.gs);
     c.fields = rq_alloc(p->ar, p->ncols * sizeof(*c.fields));
     c.col_field = rq_alloc(p->ar, p->ncols * sizeof(*c.col_field));
-    if (c.fields == NULL || c.col_field == NULL)
+    c.has_field = rq_alloc(p->ar, p->ncols * sizeof(*c.has_field));
+    if (c.fields == NULL || c.col_field == NULL || c.has_field == NULL)
         goto out;
     for (size_t k = 1; k < p->ncols; k++) {
         const struct rq_col *col = &p->cols[k];
@@ -514,9 +556,11 @@ int rq_run_agg(struct rq_plan *p, struct st_qres *res)
     q.n_aggregates = nk;
     if ((rv = rq_fetch(p, &q, take_series, &c)) != ST_OK)
         goto out;
-    rq_groups_sort(&c.gs);
     const struct st_iql_select *sel = p->sel;
+    rq_groups_sort(&c.gs, sel->desc);
     size_t skip = sel->soffset > 0 ? (size_t)sel->soffset : 0, emitted = 0;
+    if (skip > 0 && sel->slimit <= 0)
+        goto out; /* InfluxDB 1.6 answers SOFFSET without SLIMIT with no series */
     for (size_t i = 0; rv == ST_OK && i < c.gs.n; i++) {
         if (c.gs.v[i]->n == 0)
             continue;

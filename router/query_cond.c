@@ -25,6 +25,14 @@ bool rq_is_field(const struct rq_plan *p, const char *name)
            bsearch(&name, p->fields, p->nfields, sizeof(*p->fields), cmp_str) != NULL;
 }
 
+int rq_field_type(const struct rq_plan *p, const char *name)
+{
+    if (p->nfields == 0)
+        return -1;
+    const char **k = bsearch(&name, p->fields, p->nfields, sizeof(*p->fields), cmp_str);
+    return k != NULL ? (int)p->field_types[k - p->fields] : -1;
+}
+
 static const struct st_iql_expr *unparen(const struct st_iql_expr *e)
 {
     while (e->kind == ST_IQL_E_PAREN)

@@ -467,6 +467,59 @@ static int collect_keys(struct rq_plan *p, const struct rq_resps *rs, const char
     return ST_OK;
 }
 
+static int cmp_cstr(const void *a, const void *b)
+{
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    int c = strcmp(x, y);
+    return c != 0 ? c : strcmp(x + strlen(x) + 1, y + strlen(y) + 1);
+}
+
+/* p->mfields from a FIELD_KEYS listing. */
+static int collect_mfields(struct rq_plan *p, const struct rq_resps *rs)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < rs->n; i++)
+        if (rs->r[i]->schema_query != NULL)
+            total += rs->r[i]->schema_query->n_entries;
+    const char **k = rq_alloc(p->ar, (total ? total : 1) * sizeof(*k));
+    if (k == NULL)
+        return ST_ENOMEM;
+    size_t m = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        const Strata__SchemaQueryResponse *sq = rs->r[i]->schema_query;
+        for (size_t e = 0; sq != NULL && e < sq->n_entries; e++) {
+            const Strata__SchemaEntry *en = sq->entries[e];
+            size_t ml = strlen(en->measurement), kl = strlen(en->key);
+            char *pair = rq_alloc(p->ar, ml + kl + 2);
+            if (pair == NULL)
+                return ST_ENOMEM;
+            memcpy(pair, en->measurement, ml + 1);
+            memcpy(pair + ml + 1, en->key, kl + 1);
+            k[m++] = pair;
+        }
+    }
+    qsort(k, m, sizeof(*k), cmp_cstr);
+    p->mfields = k;
+    p->nmfields = m;
+    return ST_OK;
+}
+
+bool rq_meas_has_field(const struct rq_plan *p, const char *m, const char *f)
+{
+    size_t ml = strlen(m), fl = strlen(f);
+    char stack[512], *key = ml + fl + 2 <= sizeof(stack) ? stack : malloc(ml + fl + 2);
+    if (key == NULL)
+        return true;
+    memcpy(key, m, ml + 1);
+    memcpy(key + ml + 1, f, fl + 1);
+    const char *kp = key;
+    bool found = p->nmfields > 0 &&
+                 bsearch(&kp, p->mfields, p->nmfields, sizeof(*p->mfields), cmp_cstr) != NULL;
+    if (key != stack)
+        free(key);
+    return found;
+}
+
 static int listing(struct rq_plan *p, Strata__SchemaKind kind, struct rq_resps *rs)
 {
     Strata__SchemaQuery sq = STRATA__SCHEMA_QUERY__INIT;
@@ -496,6 +549,8 @@ int rq_load_schema(struct rq_plan *p, bool tags)
     int rv = listing(p, STRATA__SCHEMA_KIND__FIELD_KEYS, &rs);
     if (rv == ST_OK)
         rv = collect_keys(p, &rs, &p->fields, &p->field_types, &p->nfields);
+    if (rv == ST_OK)
+        rv = collect_mfields(p, &rs);
     resps_free(&rs);
     if (rv == ST_OK && tags) {
         rv = listing(p, STRATA__SCHEMA_KIND__TAG_KEYS, &rs);

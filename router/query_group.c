@@ -123,7 +123,13 @@ static int cmp_group(const void *a, const void *b)
     return c ? c : (x->keylen < y->keylen ? -1 : x->keylen > y->keylen);
 }
 
-void rq_groups_sort(struct rq_groups *gs)
+void rq_groups_sort(struct rq_groups *gs, bool desc)
 {
     qsort(gs->v, gs->n, sizeof(*gs->v), cmp_group);
+    /* ORDER BY time DESC lists the series in reverse order too (InfluxDB). */
+    for (size_t i = 0; desc && i < gs->n / 2; i++) {
+        struct rq_group *t = gs->v[i];
+        gs->v[i] = gs->v[gs->n - 1 - i];
+        gs->v[gs->n - 1 - i] = t;
+    }
 }

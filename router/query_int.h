@@ -75,6 +75,10 @@ struct rq_plan {
     size_t nfields;
     const char **tag_keys; /* tag keys, sorted */
     size_t ntag_keys;
+    /* Which measurement has which field ("measurement\0field" keys,
+     * sorted): a column of a field its measurement lacks is null. */
+    const char **mfields;
+    size_t nmfields;
     /* Shards to read, and which owner to ask next. */
     struct rq_shard *shards;
     size_t nshards;
@@ -96,7 +100,8 @@ int rq_parse_time(const char *s, int64_t *ns);
 
 /* Splits @cond into the time range (AND-ed time comparisons) and the rest:
  * *@rest is @cond without its time terms (NULL when nothing is left).
- * ST_OK, ST_EINVAL (message in p->err) or ST_ENOMEM. */
+ * ST_OK, ST_ENOTFOUND (time compared under an OR: InfluxDB 1.6 selects
+ * nothing), ST_EINVAL (message in p->err) or ST_ENOMEM. */
 int rq_split_time(struct rq_plan *p, const struct st_iql_expr *cond, int64_t now,
                   const struct st_iql_expr **rest);
 
@@ -104,6 +109,10 @@ int rq_split_time(struct rq_plan *p, const struct st_iql_expr *cond, int64_t now
 
 /* Whether @name is a field of the source (p->fields). */
 bool rq_is_field(const struct rq_plan *p, const char *name);
+/* Whether measurement @m of the source has field @f. */
+bool rq_meas_has_field(const struct rq_plan *p, const char *m, const char *f);
+/* The type (Strata__FieldType) of field @name of the source, or -1. */
+int rq_field_type(const struct rq_plan *p, const char *name);
 
 /* Turns @e (no time terms; only tag comparisons joined by AND / OR) into a
  * TagExpr in p->ar. ST_OK, ST_EINVAL (a field or unsupported term: message
@@ -171,7 +180,7 @@ void rq_groups_fini(struct rq_groups *gs); /* frees the tables and every group's
 struct rq_group *rq_group_of(struct rq_groups *gs, struct rq_arena *ar,
                              const Strata__SeriesResult *sr);
 /* Sorts the groups by (measurement, tags). */
-void rq_groups_sort(struct rq_groups *gs);
+void rq_groups_sort(struct rq_groups *gs, bool desc);
 
 /* Execution ---------------------------------------------------------------- */
 

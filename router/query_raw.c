@@ -65,6 +65,48 @@ static int column_value(struct rctx *c, const Strata__Column *col, size_t i, str
     return ST_OK;
 }
 
+/* A ::type cast as InfluxDB applies it: numbers convert between float,
+ * integer and unsigned (truncating toward zero); any other mismatch reads
+ * as no value. */
+static void apply_cast(enum st_iql_cast cast, struct st_qv *v)
+{
+    if (v->kind == ST_QV_NULL)
+        return;
+    bool num = v->kind == ST_QV_FLOAT || v->kind == ST_QV_INT || v->kind == ST_QV_UINT;
+    double d = v->kind == ST_QV_FLOAT ? v->f : v->kind == ST_QV_INT ? (double)v->i : (double)v->u;
+    switch (cast) {
+    case ST_IQL_CAST_FLOAT:
+        *v = num ? (struct st_qv){.kind = ST_QV_FLOAT, .f = d} : (struct st_qv){0};
+        break;
+    case ST_IQL_CAST_INTEGER:
+        if (v->kind == ST_QV_FLOAT)
+            *v = (struct st_qv){.kind = ST_QV_INT, .i = (int64_t)v->f};
+        else if (v->kind == ST_QV_UINT)
+            *v = (struct st_qv){.kind = ST_QV_INT, .i = (int64_t)v->u};
+        else if (v->kind != ST_QV_INT)
+            *v = (struct st_qv){0};
+        break;
+    case ST_IQL_CAST_UNSIGNED:
+        if (v->kind == ST_QV_FLOAT)
+            *v = (struct st_qv){.kind = ST_QV_UINT, .u = (uint64_t)v->f};
+        else if (v->kind == ST_QV_INT)
+            *v = (struct st_qv){.kind = ST_QV_UINT, .u = (uint64_t)v->i};
+        else if (v->kind != ST_QV_UINT)
+            *v = (struct st_qv){0};
+        break;
+    case ST_IQL_CAST_STRING:
+        if (v->kind != ST_QV_STRING)
+            *v = (struct st_qv){0};
+        break;
+    case ST_IQL_CAST_BOOLEAN:
+        if (v->kind != ST_QV_BOOL)
+            *v = (struct st_qv){0};
+        break;
+    default:
+        break;
+    }
+}
+
 static int take_series(void *arg, const Strata__SeriesResult *sr)
 {
     struct rctx *c = arg;
@@ -110,6 +152,7 @@ static int take_series(void *arg, const Strata__SeriesResult *sr)
             if (src[k] != NULL) {
                 if (column_value(c, src[k], r, &row[k]) != ST_OK)
                     return ST_ENOMEM;
+                apply_cast(p->cols[k].cast, &row[k]);
                 any = any || (k < p->nout && row[k].kind != ST_QV_NULL);
             } else if (tsrc[k] != NULL && r < tsrc[k]->n_values && tsrc[k]->values[r][0]) {
                 size_t len = strlen(tsrc[k]->values[r]);
@@ -199,12 +242,16 @@ int rq_run_raw(struct rq_plan *p, struct st_qres *res)
     q.aggregates = &raw;
     q.n_aggregates = 1;
     q.descending = sel->desc;
-    if (sel->limit > 0 && p->filter == NULL)
-        q.limit = (uint64_t)sel->limit + (uint64_t)(sel->offset > 0 ? sel->offset : 0);
+    /* InfluxDB 1.6 answers OFFSET without LIMIT with one row per series. */
+    uint64_t limit = sel->limit > 0 ? (uint64_t)sel->limit : sel->offset > 0 ? 1 : 0;
+    if (limit > 0 && p->filter == NULL)
+        q.limit = limit + (uint64_t)(sel->offset > 0 ? sel->offset : 0);
     if ((rv = rq_fetch(p, &q, take_series, &c)) != ST_OK)
         goto out;
-    rq_groups_sort(&c.gs);
+    rq_groups_sort(&c.gs, sel->desc);
     size_t skip = sel->soffset > 0 ? (size_t)sel->soffset : 0, emitted = 0;
+    if (skip > 0 && sel->slimit <= 0)
+        goto out; /* InfluxDB 1.6 answers SOFFSET without SLIMIT with no series */
     for (size_t i = 0; i < c.gs.n; i++) {
         struct rq_group *g = c.gs.v[i];
         if (g->n == 0)
@@ -219,14 +266,14 @@ int rq_run_raw(struct rq_plan *p, struct st_qres *res)
         if ((rv = sort_rows(rows, g->n, p->ncols, sel->desc)) != ST_OK)
             goto out;
         size_t from = sel->offset > 0 ? (size_t)sel->offset : 0, to = g->n;
-        if (sel->limit > 0 && from + (size_t)sel->limit < to)
-            to = from + (size_t)sel->limit;
+        if (limit > 0 && from + (size_t)limit < to)
+            to = from + (size_t)limit;
         if (from >= to)
             continue;
         /* Without GROUP BY tags the series has no tags. */
         size_t ntags = p->ngroup_tags || p->group_all ? g->ntags : 0;
         if ((rv = rq_res_series(res, g->name, (const Strata__Tag *const *)g->tags, ntags, p->cols,
-                                p->ncols)) != ST_OK)
+                                p->nout)) != ST_OK)
             goto out;
         for (size_t r = from; r < to; r++) {
             struct st_qv *row = rq_res_row(res);

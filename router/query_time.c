@@ -247,8 +247,7 @@ int rq_split_time(struct rq_plan *p, const struct st_iql_expr *cond, int64_t now
         return ST_OK;
     }
     if (mentions_time(e))
-        return rq_fail(p, "invalid time condition: time may only be compared with AND at the top "
-                          "of the WHERE clause");
+        return ST_ENOTFOUND; /* time under OR: InfluxDB 1.6 answers no series */
     *rest = e;
     return ST_OK;
 }

@@ -285,7 +285,8 @@ static void do_query(st_router *r, const struct st_http_req *req, struct st_http
                           .epoch = st_qout_epoch_parse(st_http_param(req, "epoch")),
                           .format = format,
                           .chunked = chunked != NULL && strcmp(chunked, "true") == 0,
-                          .chunk_size = cs > 0 ? (size_t)cs : 0};
+                          .chunk_size = cs > 0 ? (size_t)cs : 0,
+                          .params = st_http_param(req, "params")};
     char *q = trimmed_query(qp);
     int status = 200;
     if (q == NULL || st_qadmin_run(&ctx, q, &resp->body, &status) != ST_OK) {
