@@ -7,7 +7,8 @@ Uses the client the way applications do: ping, create_database,
 get_list_database, create/alter/get_list/drop retention policies,
 write_points (dicts with tags and time; batch_size; time_precision='s'; a
 retention policy; a missing database: InfluxDBClientError 404),
-drop_database. What was written is read back with client.query(SELECT ...);
+drop_database. What was written is read back with client.query(SELECT ...)
+and with DataFrameClient.query() into pandas DataFrames (python3-pandas);
 while the router answers SELECT with an error saying "not implemented"
 those checks are SKIPPED, not passed. Every answer expected here is what
 InfluxDB 1.6.7 gives (checked against it). Each run uses its own database
@@ -169,6 +170,30 @@ def main(argv):
             {"time": 1600000002500, "free": 1024, "host": "a",
              "note": 'quoted "text", with comma'}], "select * from mem")
 
+    def read_dataframe():
+        # pandas (python3-pandas) through the client's DataFrameClient, as
+        # notebooks load results: a DataFrame per series, indexed by time.
+        import pandas  # noqa: F401  (an ImportError fails the check)
+        from influxdb import DataFrameClient
+        dkw = dict(kw)
+        dkw.pop("session", None)
+        dfc = DataFrameClient(**dkw)
+        res = dfc.query("select * from cpu", database=db)
+        expect_eq(sorted(res.keys()), ["cpu"], "DataFrame keys")
+        df = res["cpu"]
+        expect_eq(list(df.columns), ["host", "n", "ok", "region", "value"], "DataFrame columns")
+        expect_eq(str(df.index.tz), "UTC", "DataFrame index time zone")
+        expect_eq([t.value for t in df.index], [1600000000000000000, 1600000001000000000],
+                  "DataFrame index (ns)")
+        expect_eq(df["value"].tolist(), [0.5, 1.5], "DataFrame value column")
+        expect_eq(df["n"].tolist(), [3, 4], "DataFrame n column")
+        expect_eq(df["host"].tolist(), ["a", "b"], "DataFrame host column")
+        res = dfc.query("select max(value) from cpu group by host", database=db)
+        expect_eq(sorted(res.keys()), [("cpu", (("host", "a"),)), ("cpu", (("host", "b"),))],
+                  "DataFrame keys of GROUP BY host")
+        expect_eq(res[("cpu", (("host", "b"),))]["max"].tolist(), [1.5], "max of host b")
+        dfc.close()
+
     def write_batches():
         pts = [{"measurement": "batch", "tags": {"k": str(i % 2)}, "time": 1600000000 + i,
                 "fields": {"v": i}} for i in range(7)]
@@ -242,6 +267,7 @@ def main(argv):
     check("create_retention_policy conflict", rp_conflict)
     check("write_points (tags, time as RFC3339 and ns)", write_points)
     check("query select * (points written)", read_points)
+    check("DataFrameClient.query into pandas DataFrames", read_dataframe)
     check("write_points batch_size=2", write_batches)
     check("query select count (batches)", read_batches)
     check("write_points time_precision='s'", write_precision_s)
