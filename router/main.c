@@ -33,7 +33,9 @@ static void usage(void)
     fputs("usage: strata-router --meta URL[,URL...] [--http HOST:PORT] [--dir DIR] [--auth]\n"
           "                     [--max-body-bytes N] [--idle-timeout-s S]\n"
           "                     [--write-timeout-ms MS] [--meta-timeout-ms MS]\n"
-          "                     [--hh-max-bytes N] [--ready-file PATH]\n",
+          "                     [--hh-max-bytes N] [--query-timeout-ms MS]\n"
+          "                     [--max-select-point N] [--max-select-buckets N]\n"
+          "                     [--ready-file PATH]\n",
           stderr);
 }
 
@@ -128,6 +130,12 @@ int main(int argc, char **argv)
             ro.meta_timeout_ms = (unsigned)n;
         else if (strcmp(a, "--hh-max-bytes") == 0 && parse_u64(v, 1ull << 50, &n) == 0)
             ro.hh_max_bytes = n;
+        else if (strcmp(a, "--query-timeout-ms") == 0 && parse_u64(v, 86400000, &n) == 0)
+            ro.query_timeout_ms = (unsigned)n;
+        else if (strcmp(a, "--max-select-point") == 0 && parse_u64(v, UINT64_MAX >> 10, &n) == 0)
+            ro.max_select_point = n;
+        else if (strcmp(a, "--max-select-buckets") == 0 && parse_u64(v, UINT64_MAX >> 10, &n) == 0)
+            ro.max_select_buckets = n;
         else {
             fprintf(stderr, "strata-router: bad option %s %s\n", a, v);
             usage();

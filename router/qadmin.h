@@ -28,7 +28,8 @@ struct st_qctx {
     size_t chunk_size;          /* chunk_size= (0: InfluxDB's 10000) */
     const char *params;         /* params=: JSON object of $name values, or NULL */
     unsigned query_timeout_ms;  /* deadline of one SELECT (0: 60 s) */
-    uint64_t max_points;        /* rows + windows a SELECT may read (0: no limit) */
+    uint64_t max_points;        /* points a SELECT may read (0: no limit) */
+    uint64_t max_buckets;       /* GROUP BY time windows a SELECT may make (0: no limit) */
 };
 
 /*

@@ -23,7 +23,8 @@ int qa_select(struct qa_run *r, const struct st_iql_stmt *s)
     struct st_query_env env = {.meta = ctx->meta,
                                .owners = ctx->owners,
                                .timeout_ms = ctx->query_timeout_ms,
-                               .max_points = ctx->max_points};
+                               .max_points = ctx->max_points,
+                               .max_buckets = ctx->max_buckets};
     struct st_query_req req = {.db = ctx->db, .rp = ctx->rp, .now_ns = now_ns()};
     struct st_qres *res = NULL;
     int rv = st_query_select(&env, &req, s->sel, &res, &r->err);

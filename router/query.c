@@ -390,6 +390,18 @@ static int run_source(struct rq_plan *p, const struct st_iql_expr *rest, struct 
         (rv = rq_tag_expr(p, tags, &p->tags)) != ST_OK || (rv = plan_fields(p)) != ST_OK)
         return rv == ST_ENOTFOUND ? ST_OK : rv;
     p->nout = p->ncols;
+    if (p->aggregate && p->interval > 0 && p->env->max_buckets > 0) {
+        /* InfluxDB's max-select-buckets: the windows from the lower bound
+         * (the earliest time when there is none) to the upper bound. */
+        int64_t lo = p->has_tmin ? p->tmin : INT64_MIN + 1, hi = p->tmax;
+        __int128 first =
+            (__int128)lo - (((__int128)lo - p->offset) % p->interval + p->interval) % p->interval;
+        __int128 buckets = ((__int128)hi - first) / p->interval + 1;
+        if (buckets > (__int128)p->env->max_buckets)
+            return rq_fail(p, "max-select-buckets limit exceeded: (%lld/%llu)",
+                           buckets > INT64_MAX ? (long long)INT64_MAX : (long long)buckets,
+                           (unsigned long long)p->env->max_buckets);
+    }
     if (filter != NULL) {
         if (p->aggregate)
             return rq_fail(p, "not implemented yet: conditions on fields in aggregate queries");

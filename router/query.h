@@ -25,10 +25,11 @@
  */
 
 struct st_query_env {
-    st_mcli *meta;       /* catalogue (borrowed) */
-    st_owners *owners;   /* data node clients (borrowed) */
-    unsigned timeout_ms; /* deadline of the whole statement; 0: 60000 */
-    uint64_t max_points; /* refuse a statement that reads more rows + windows; 0: no limit */
+    st_mcli *meta;        /* catalogue (borrowed) */
+    st_owners *owners;    /* data node clients (borrowed) */
+    unsigned timeout_ms;  /* deadline of the whole statement; 0: 60000 */
+    uint64_t max_points;  /* refuse a statement that reads more points; 0: no limit */
+    uint64_t max_buckets; /* refuse a GROUP BY time of more windows; 0: no limit */
 };
 
 struct st_query_req {

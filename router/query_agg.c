@@ -174,9 +174,9 @@ static int take_series(void *arg, const Strata__SeriesResult *sr)
         struct awin *aw = window_of(c, g, win->start_ns);
         if (aw == NULL)
             return ST_ENOMEM;
-        c->points++;
         for (size_t f = 0; f < win->n_fields; f++) {
             const Strata__FieldPartial *fp = win->fields[f];
+            c->points += fp->count; /* the points the data node read for it */
             size_t fi = 0;
             while (fi < c->nfields && strcmp(c->fields[fi], fp->field) != 0)
                 fi++;
@@ -198,7 +198,7 @@ static int take_series(void *arg, const Strata__SeriesResult *sr)
         }
     }
     if (c->p->env->max_points && c->points > c->p->env->max_points)
-        return rq_fail(c->p, "max-select-point limit exceeded: (%llu/%llu)",
+        return rq_fail(c->p, "max-select-point limit exceeed: (%llu/%llu)",
                        (unsigned long long)c->points, (unsigned long long)c->p->env->max_points);
     return ST_OK;
 }

@@ -373,7 +373,7 @@ static int call_owners(struct rq_plan *p, Strata__DataRequest *dr, struct rq_res
         if (hard != ST_OK) {
             rv = hard;
             if (rv == ST_ETIMEDOUT)
-                rv = rq_fail(p, "query timeout");
+                rv = rq_fail(p, "query-timeout limit exceeded");
             goto out;
         }
     }

@@ -167,7 +167,7 @@ static int take_series(void *arg, const Strata__SeriesResult *sr)
     }
     c->rows += sr->n_times;
     if (p->env->max_points && c->rows > p->env->max_points)
-        return rq_fail(p, "max-select-point limit exceeded: (%llu/%llu)",
+        return rq_fail(p, "max-select-point limit exceeed: (%llu/%llu)",
                        (unsigned long long)c->rows, (unsigned long long)p->env->max_points);
     return ST_OK;
 }

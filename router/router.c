@@ -31,7 +31,8 @@ struct st_router {
     st_owners *owners;
     st_auth *auth;
     bool auth_on;
-    unsigned write_timeout_ms, meta_timeout_ms;
+    unsigned write_timeout_ms, meta_timeout_ms, query_timeout_ms;
+    uint64_t max_select_point, max_select_buckets;
     char origin[64];
     /* statistics for /metrics */
     atomic_uint_fast64_t requests[EP_N], status_2xx[EP_N], status_4xx[EP_N], status_5xx[EP_N];
@@ -47,6 +48,9 @@ int st_router_open(const struct st_router_opts *opts, st_router **out, char *err
     r->auth_on = opts->auth;
     r->write_timeout_ms = opts->write_timeout_ms ? opts->write_timeout_ms : 10000;
     r->meta_timeout_ms = opts->meta_timeout_ms ? opts->meta_timeout_ms : 10000;
+    r->query_timeout_ms = opts->query_timeout_ms;
+    r->max_select_point = opts->max_select_point;
+    r->max_select_buckets = opts->max_select_buckets;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     snprintf(r->origin, sizeof(r->origin), "router-%ld-%lld", (long)getpid(),
@@ -282,6 +286,9 @@ static void do_query(st_router *r, const struct st_http_req *req, struct st_http
                           .timeout_ms = r->meta_timeout_ms,
                           .owners = r->owners,
                           .rp = st_http_param(req, "rp"),
+                          .query_timeout_ms = r->query_timeout_ms,
+                          .max_points = r->max_select_point,
+                          .max_buckets = r->max_select_buckets,
                           .epoch = st_qout_epoch_parse(st_http_param(req, "epoch")),
                           .format = format,
                           .chunked = chunked != NULL && strcmp(chunked, "true") == 0,

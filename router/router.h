@@ -23,11 +23,14 @@ typedef struct st_router st_router;
 struct st_router_opts {
     const char *const *meta; /* meta RPC URLs */
     size_t nmeta;
-    const char *dir;           /* hinted-handoff queues live in DIR/hh */
-    bool auth;                 /* require credentials (users from the catalogue) */
-    unsigned write_timeout_ms; /* deadline of the owners' answers; 0: 10000 */
-    unsigned meta_timeout_ms;  /* deadline of a meta command; 0: 10000 */
-    uint64_t hh_max_bytes;     /* bound of each data node's queue; 0: 1 GiB */
+    const char *dir;             /* hinted-handoff queues live in DIR/hh */
+    bool auth;                   /* require credentials (users from the catalogue) */
+    unsigned write_timeout_ms;   /* deadline of the owners' answers; 0: 10000 */
+    unsigned meta_timeout_ms;    /* deadline of a meta command; 0: 10000 */
+    uint64_t hh_max_bytes;       /* bound of each data node's queue; 0: 1 GiB */
+    unsigned query_timeout_ms;   /* deadline of one SELECT; 0: 60000 */
+    uint64_t max_select_point;   /* points a SELECT may read; 0: no limit (InfluxDB's default) */
+    uint64_t max_select_buckets; /* GROUP BY time windows a SELECT may make; 0: no limit */
 };
 
 int st_router_open(const struct st_router_opts *opts, st_router **out, char *err, size_t errlen);

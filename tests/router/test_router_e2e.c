@@ -556,6 +556,65 @@ START_TEST(test_consistency_and_hinted_handoff)
 }
 END_TEST
 
+/* SELECT reads each shard from one live owner: with an owner killed (not
+ * yet DOWN in the catalogue) the next owner answers and nothing is missing;
+ * with every owner of some shard gone the statement fails clearly. The
+ * router's query limits answer InfluxDB's errors. */
+START_TEST(test_select_failover_and_limits)
+{
+    create_db("q");
+    int64_t t0 = wall_ns() - 3600000000000LL;
+    size_t len;
+    char *body = make_lines("m", 3000, t0, &len);
+    struct t_http_resp r = write_lines(0, "db=q&consistency=all", body, len);
+    ck_assert_int_eq(r.status, 204);
+    t_http_free(&r);
+    free(body);
+    const char *count = "SELECT count(v), sum(v) FROM q..m";
+    const char *want = ",3000,4498500]]}]}]}\n"; /* sum of 0..2999 */
+    r = query(0, count);
+    ck_assert_msg(r.status == 200 && strstr(r.body, want), "%d %s", r.status, r.body);
+    t_http_free(&r);
+
+    t_proc_kill(C.data[1], SIGKILL, true);
+    C.data[1] = 0;
+    r = query(0, count);
+    ck_assert_msg(r.status == 200 && strstr(r.body, want), "one owner down: %d %s", r.status,
+                  r.body);
+    t_http_free(&r);
+    r = query(0, "SELECT v FROM q..m WHERE host = 'h07'");
+    ck_assert_int_eq(r.status, 200);
+    int rows = 0;
+    for (const char *p = strstr(r.body, "\"values\""); p && (p = strstr(p, "],[")); p++)
+        rows++;
+    ck_assert_msg(rows + 1 == 60, "h07 rows %d: %s", rows + 1, r.body);
+    t_http_free(&r);
+
+    /* Limits (InfluxDB's messages, its typo included). */
+    t_proc_kill(C.router[1], SIGTERM, true);
+    start_router_args(1, "--max-select-point", "100");
+    r = query(1, "SELECT v FROM q..m");
+    ck_assert_msg(strstr(r.body, "max-select-point limit exceeed: ("), "%s", r.body);
+    t_http_free(&r);
+    r = query(1, count);
+    ck_assert_msg(strstr(r.body, "max-select-point limit exceeed: ("), "%s", r.body);
+    t_http_free(&r);
+    t_proc_kill(C.router[1], SIGTERM, true);
+    start_router_args(1, "--max-select-buckets", "10");
+    r = query(1, "SELECT count(v) FROM q..m WHERE time > now() - 1h GROUP BY time(1m)");
+    ck_assert_msg(strstr(r.body, "max-select-buckets limit exceeded: (61/10)"), "%s", r.body);
+    t_http_free(&r);
+
+    /* Two of three nodes gone with RF 2: some shard has no owner left. */
+    t_proc_kill(C.data[0], SIGKILL, true);
+    C.data[0] = 0;
+    r = query(0, count);
+    ck_assert_msg(r.status == 500 && strstr(r.body, "no owner answered"), "%d %s", r.status,
+                  r.body);
+    t_http_free(&r);
+}
+END_TEST
+
 /* A full hinted-handoff queue fails the writes that need it, clearly,
  * even when the consistency level is met. */
 START_TEST(test_hinted_handoff_queue_full)
@@ -645,6 +704,7 @@ int main(void)
     tcase_add_test(tc, test_consistency_and_hinted_handoff);
     tcase_add_test(tc, test_two_routers_same_series);
     tcase_add_test(tc, test_hinted_handoff_queue_full);
+    tcase_add_test(tc, test_select_failover_and_limits);
     suite_add_tcase(s, tc);
     return t_run_suite(s);
 }
