@@ -335,6 +335,45 @@ static int plan_dims(struct rq_plan *p, int64_t now)
     return ST_OK;
 }
 
+/* Limits the time range to the bounds of @req (a subquery's outer range). */
+static void apply_bounds(struct rq_plan *p, const struct st_query_req *req)
+{
+    if (req->has_tmin && (!p->has_tmin || p->tmin < req->tmin)) {
+        p->tmin = req->tmin;
+        p->has_tmin = true;
+    }
+    if (req->has_tmax && (!p->has_tmax || p->tmax > req->tmax)) {
+        p->tmax = req->tmax;
+        p->has_tmax = true;
+    }
+}
+
+/* FROM (SELECT ...): the time range and dimensions of the outer statement,
+ * then the inner statement's result as the source (query_sub.c). */
+static int prepare_sub(struct rq_plan *p, const struct st_iql_source *src,
+                       const struct st_query_req *req, const struct st_iql_expr **rest, bool *skip)
+{
+    int rv = rq_split_time(p, p->sel->cond, req->now_ns, rest);
+    if (rv == ST_OK)
+        rv = plan_dims(p, req->now_ns);
+    if (rv == ST_ENOTFOUND)
+        *skip = true;
+    if (rv != ST_OK)
+        return rv == ST_ENOTFOUND ? ST_OK : rv;
+    apply_bounds(p, req);
+    if (p->interval > 0 && !p->has_tmax) {
+        p->tmax = req->now_ns;
+        p->has_tmax = true;
+    }
+    if (p->has_tmin && p->has_tmax && p->tmin > p->tmax) {
+        *skip = true;
+        return ST_OK;
+    }
+    p->db = req->db;
+    p->measurement = "";
+    return rq_sub_run(p, src->sub, req);
+}
+
 /* Plans source @src up to its schema. *@skip: nothing to read (empty
  * time range, time under OR). */
 static int prepare_source(struct rq_plan *p, const struct st_iql_source *src,
@@ -344,7 +383,7 @@ static int prepare_source(struct rq_plan *p, const struct st_iql_source *src,
     const struct st_iql_select *sel = p->sel;
     *skip = false;
     if (src->sub != NULL)
-        return rq_fail(p, "not implemented yet: subqueries");
+        return prepare_sub(p, src, req, rest, skip);
     p->db = src->db != NULL && src->db[0] ? src->db : req->db;
     if (p->db == NULL || p->db[0] == '\0')
         return rq_fail(p, "database name required");
@@ -365,6 +404,7 @@ static int prepare_source(struct rq_plan *p, const struct st_iql_source *src,
         *skip = true;
     if (rv != ST_OK)
         return rv == ST_ENOTFOUND ? ST_OK : rv;
+    apply_bounds(p, req);
     if (p->interval > 0 && !p->has_tmax) {
         p->tmax = req->now_ns;
         p->has_tmax = true;
@@ -553,10 +593,10 @@ int st_query_select(const struct st_query_env *env, const struct st_query_req *r
         rv = ST_ENOMEM;
         goto out;
     }
-    for (size_t i = 0; rv == ST_OK && i < sel->nsources; i++) {
+    for (size_t i = 0; i < sel->nsources; i++)
         plans[i] = base;
+    for (size_t i = 0; rv == ST_OK && i < sel->nsources; i++)
         rv = prepare_source(&plans[i], &sel->sources[i], req, &rest[i], &skip[i]);
-    }
     if (rv == ST_OK && sel->nsources > 1)
         rv = union_schemas(plans, skip, sel->nsources);
     for (size_t i = 0; rv == ST_OK && i < sel->nsources; i++)
@@ -564,6 +604,8 @@ int st_query_select(const struct st_query_env *env, const struct st_query_req *r
             rv = run_source(&plans[i], rest[i], res);
     if (rv == ST_OK && sel->nsources > 1)
         qsort(res->series, res->nseries, sizeof(*res->series), cmp_series);
+    for (size_t i = 0; plans != NULL && i < sel->nsources; i++)
+        st_qres_free(plans[i].sub);
 out:
     rq_arena_free(ar);
     st_mcli_release(env->meta, mc);

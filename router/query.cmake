@@ -9,6 +9,7 @@ add_library(st_query STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/query_group.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_raw.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_res.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/query_sub.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_time.c
 )
 target_include_directories(st_query PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})

@@ -33,6 +33,10 @@ struct st_query_env {
 };
 
 struct st_query_req {
+    /* Bounds the statement's time range is limited to (a subquery's, by
+     * its outer statement's), inclusive. */
+    bool has_tmin, has_tmax;
+    int64_t tmin, tmax;
     const char *db; /* the db= parameter (NULL or "": none) */
     const char *rp; /* the rp= parameter (NULL or "": the database's default) */
     int64_t now_ns; /* now() of the query */

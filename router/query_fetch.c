@@ -394,6 +394,8 @@ out:
 
 int rq_fetch(struct rq_plan *p, Strata__Query *q, rq_series_fn fn, void *arg)
 {
+    if (p->sub != NULL)
+        return rq_sub_fetch(p, q, fn, arg);
     Strata__DataRequest dr = STRATA__DATA_REQUEST__INIT;
     dr.catalogue_index = p->cat->index;
     dr.req_case = STRATA__DATA_REQUEST__REQ_QUERY;

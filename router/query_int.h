@@ -79,6 +79,9 @@ struct rq_plan {
      * sorted): a column of a field its measurement lacks is null. */
     const char **mfields;
     size_t nmfields;
+    /* FROM (SELECT ...): the inner statement's result, which stands for
+     * the shards (query_sub.c); NULL for a measurement source. */
+    struct st_qres *sub;
     /* Shards to read, and which owner to ask next. */
     struct rq_shard *shards;
     size_t nshards;
@@ -151,6 +154,17 @@ int rq_load_schema(struct rq_plan *p, bool tags);
  * ST_ENOMEM. */
 typedef int (*rq_series_fn)(void *arg, const Strata__SeriesResult *sr);
 int rq_fetch(struct rq_plan *p, Strata__Query *q, rq_series_fn fn, void *arg);
+
+/* Subqueries (query_sub.c) ------------------------------------------------------ */
+
+/* Runs the inner statement @sub within p's time range into p->sub and sets
+ * p's schema from its columns and tags. ST_OK, ST_EINVAL / ST_EUNAVAIL
+ * (message in p->err) or ST_ENOMEM. */
+int rq_sub_run(struct rq_plan *p, const struct st_iql_select *sub, const struct st_query_req *req);
+
+/* rq_fetch() for a subquery source: answers @q from p->sub as a data node
+ * would answer it from a shard. */
+int rq_sub_fetch(struct rq_plan *p, Strata__Query *q, rq_series_fn fn, void *arg);
 
 /* Series groups ---------------------------------------------------------------
  * The groups of an answer by (measurement, tags), found by hash as pages

@@ -859,6 +859,8 @@ KNOWN = {
     "csv_show": "SHOW MEASUREMENTS is not implemented yet (CSV of an unsupported statement is "
                 "empty, as InfluxDB's CSV drops errors)",
     "csv_multi": "SHOW TAG KEYS is not implemented yet (see csv_show)",
+    "sub_raw_group_by": "tags selected as columns in a subquery are not tags of the outer "
+                        "statement yet (GROUP BY host over them)",
 }
 
 DELIBERATE = {

@@ -1,0 +1,668 @@
+/* FROM (SELECT ...): subqueries.
+ *
+ * The inner statement runs through the engine (st_query_select() on the
+ * same environment), limited to the outer statement's time range as
+ * InfluxDB limits it. Its series then play the part of a shard: the outer
+ * plan's schema is the inner result's columns (fields) and tags, and
+ * rq_sub_fetch() answers the Strata__Query the outer executors
+ * (query_agg.c, query_raw.c) would send to data nodes, with the same
+ * partial aggregates (common/agg.h) or raw rows a data node computes. So
+ * an outer statement gets every feature of the engine: fill, ORDER BY,
+ * LIMIT, router-side field filters, and subqueries of subqueries.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg.h"
+#include "err.h"
+#include "query_int.h"
+#include "regex.h"
+
+/* The value of tag @key in series @s ("" when absent). */
+static const char *tag_value(const struct st_qseries *s, const char *key)
+{
+    for (size_t i = 0; i < s->ntags; i++)
+        if (strcmp(s->tags[i].key, key) == 0)
+            return s->tags[i].value;
+    return "";
+}
+
+/* Whether series @s passes @e (NULL: every series). ST_OK or ST_EINVAL. */
+static int tag_match(struct rq_plan *p, const Strata__TagExpr *e, const struct st_qseries *s,
+                     bool *ok)
+{
+    *ok = true;
+    if (e == NULL)
+        return ST_OK;
+    switch (e->expr_case) {
+    case STRATA__TAG_EXPR__EXPR_AND_EXPR:
+    case STRATA__TAG_EXPR__EXPR_OR_EXPR: {
+        const Strata__TagBinary *b =
+            e->expr_case == STRATA__TAG_EXPR__EXPR_AND_EXPR ? e->and_expr : e->or_expr;
+        bool l, r;
+        int rv = tag_match(p, b->left, s, &l);
+        if (rv == ST_OK)
+            rv = tag_match(p, b->right, s, &r);
+        *ok = e->expr_case == STRATA__TAG_EXPR__EXPR_AND_EXPR ? l && r : l || r;
+        return rv;
+    }
+    case STRATA__TAG_EXPR__EXPR_COMPARE: {
+        const Strata__TagCompare *c = e->compare;
+        const char *v = tag_value(s, c->key);
+        if (c->op == STRATA__COMPARE_OP__EQ || c->op == STRATA__COMPARE_OP__NEQ) {
+            *ok = (strcmp(v, c->value) == 0) == (c->op == STRATA__COMPARE_OP__EQ);
+            return ST_OK;
+        }
+        st_re *re = NULL;
+        char msg[256] = "";
+        if (st_re_compile(c->value, strlen(c->value), &re, msg, sizeof(msg)) != ST_OK)
+            return rq_fail(p, "invalid regular expression /%s/: %s", c->value, msg);
+        *ok = st_re_match(re, v, strlen(v)) == (c->op == STRATA__COMPARE_OP__REGEX);
+        st_re_free(re);
+        return ST_OK;
+    }
+    default:
+        return ST_OK;
+    }
+}
+
+static Strata__FieldType type_of(const struct st_qv *v)
+{
+    switch (v->kind) {
+    case ST_QV_INT:
+        return STRATA__FIELD_TYPE__INTEGER;
+    case ST_QV_UINT:
+        return STRATA__FIELD_TYPE__UNSIGNED;
+    case ST_QV_STRING:
+        return STRATA__FIELD_TYPE__STRING;
+    case ST_QV_BOOL:
+        return STRATA__FIELD_TYPE__BOOLEAN;
+    default:
+        return STRATA__FIELD_TYPE__FLOAT;
+    }
+}
+
+/* @v as a value of type @t; false when it is null or does not convert
+ * (numbers convert among themselves, as a fill value or a mean may have
+ * given a column rows of two number types). */
+static bool convert(const struct st_qv *v, Strata__FieldType t, union st_agg_value *out)
+{
+    bool num = v->kind == ST_QV_FLOAT || v->kind == ST_QV_INT || v->kind == ST_QV_UINT;
+    double d = v->kind == ST_QV_FLOAT ? v->f : v->kind == ST_QV_INT ? (double)v->i : (double)v->u;
+    switch (t) {
+    case STRATA__FIELD_TYPE__FLOAT:
+        out->f = d;
+        return num;
+    case STRATA__FIELD_TYPE__INTEGER:
+        out->i = v->kind == ST_QV_INT ? v->i : (int64_t)d;
+        return num;
+    case STRATA__FIELD_TYPE__UNSIGNED:
+        out->u = v->kind == ST_QV_UINT ? v->u : (uint64_t)d;
+        return num;
+    case STRATA__FIELD_TYPE__BOOLEAN:
+        out->b = v->b;
+        return v->kind == ST_QV_BOOL;
+    case STRATA__FIELD_TYPE__STRING:
+        out->s = (struct st_slice){v->s.p, (uint32_t)v->s.len};
+        return v->kind == ST_QV_STRING;
+    default:
+        return false;
+    }
+}
+
+static enum st_field_type ftype(Strata__FieldType t)
+{
+    switch (t) {
+    case STRATA__FIELD_TYPE__INTEGER:
+        return ST_FIELD_INTEGER;
+    case STRATA__FIELD_TYPE__UNSIGNED:
+        return ST_FIELD_UNSIGNED;
+    case STRATA__FIELD_TYPE__STRING:
+        return ST_FIELD_STRING;
+    case STRATA__FIELD_TYPE__BOOLEAN:
+        return ST_FIELD_BOOLEAN;
+    default:
+        return ST_FIELD_FLOAT;
+    }
+}
+
+static int add_key(struct rq_plan *p, const char ***keys, size_t *n, size_t *cap, const char *k)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*keys)[i], k) == 0)
+            return ST_OK;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        const char **nk = rq_alloc(p->ar, nc * sizeof(*nk));
+        if (nk == NULL)
+            return ST_ENOMEM;
+        if (*n)
+            memcpy(nk, *keys, *n * sizeof(*nk));
+        *keys = nk;
+        *cap = nc;
+    }
+    (*keys)[(*n)++] = k;
+    return ST_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    int c = strcmp(x, y);
+    return c != 0 ? c : strcmp(x + strlen(x) + 1, y + strlen(y) + 1);
+}
+
+/* The outer plan's schema from the inner result: its columns but time are
+ * fields (typed by their first value), the tags of its series are tags. */
+static int schema(struct rq_plan *p, const struct st_qres *res)
+{
+    size_t cf = 0, ct = 0, cm = 0;
+    const char **f = NULL, **t = NULL, **mf = NULL;
+    size_t nf = 0, nt = 0, nm = 0;
+    for (size_t i = 0; i < res->nseries; i++) {
+        const struct st_qseries *s = &res->series[i];
+        for (size_t c = 1; c < s->ncolumns; c++) {
+            if (add_key(p, &f, &nf, &cf, s->columns[c]) != ST_OK)
+                return ST_ENOMEM;
+            size_t ml = strlen(s->name), kl = strlen(s->columns[c]);
+            char *pair = rq_alloc(p->ar, ml + kl + 2);
+            if (pair == NULL)
+                return ST_ENOMEM;
+            memcpy(pair, s->name, ml + 1);
+            memcpy(pair + ml + 1, s->columns[c], kl + 1);
+            if (add_key(p, &mf, &nm, &cm, pair) != ST_OK)
+                return ST_ENOMEM;
+        }
+        for (size_t k = 0; k < s->ntags; k++)
+            if (add_key(p, &t, &nt, &ct, s->tags[k].key) != ST_OK)
+                return ST_ENOMEM;
+    }
+    if (nf)
+        qsort(f, nf, sizeof(*f), cmp_str);
+    if (nt)
+        qsort(t, nt, sizeof(*t), cmp_str);
+    if (nm)
+        qsort(mf, nm, sizeof(*mf), cmp_pair);
+    Strata__FieldType *ft = rq_alloc(p->ar, (nf ? nf : 1) * sizeof(*ft));
+    if (ft == NULL)
+        return ST_ENOMEM;
+    for (size_t k = 0; k < nf; k++) {
+        ft[k] = STRATA__FIELD_TYPE__FLOAT;
+        bool found = false;
+        for (size_t i = 0; i < res->nseries && !found; i++) {
+            const struct st_qseries *s = &res->series[i];
+            for (size_t c = 1; c < s->ncolumns && !found; c++) {
+                if (strcmp(s->columns[c], f[k]) != 0)
+                    continue;
+                for (size_t r = 0; r < s->nrows && !found; r++) {
+                    const struct st_qv *v = &s->values[r * s->ncolumns + c];
+                    if (v->kind != ST_QV_NULL) {
+                        ft[k] = type_of(v);
+                        found = true;
+                    }
+                }
+            }
+        }
+    }
+    p->fields = f;
+    p->field_types = ft;
+    p->nfields = nf;
+    p->tag_keys = t;
+    p->ntag_keys = nt;
+    p->mfields = mf;
+    p->nmfields = nm;
+    return ST_OK;
+}
+
+int rq_sub_run(struct rq_plan *p, const struct st_iql_select *sub, const struct st_query_req *req)
+{
+    struct st_query_req in = *req;
+    in.has_tmin = p->has_tmin;
+    in.tmin = p->tmin;
+    in.has_tmax = p->has_tmax;
+    in.tmax = p->tmax;
+    int rv = st_query_select(p->env, &in, sub, &p->sub, p->err);
+    if (rv != ST_OK)
+        return rv;
+    p->nshards = 1; /* the inner result stands for the shards */
+    return schema(p, p->sub);
+}
+
+/* One group of the outer query: inner series sharing the grouped tags. */
+struct sgroup {
+    const char *name;
+    Strata__Tag **tags;
+    size_t ntags;
+    size_t *series; /* indices in the inner result */
+    size_t n, cap;
+};
+
+/* A row of a group: which series and row of the inner result. */
+struct srow {
+    int64_t t;
+    size_t s, r;
+};
+
+static int cmp_row(const void *a, const void *b)
+{
+    const struct srow *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    if (x->s != y->s)
+        return x->s < y->s ? -1 : 1;
+    return x->r < y->r ? -1 : x->r > y->r;
+}
+
+static bool same_group(const struct sgroup *g, const char *name, Strata__Tag *const *tags,
+                       size_t ntags)
+{
+    if (strcmp(g->name, name) != 0 || g->ntags != ntags)
+        return false;
+    for (size_t i = 0; i < ntags; i++)
+        if (strcmp(g->tags[i]->key, tags[i]->key) != 0 ||
+            strcmp(g->tags[i]->value, tags[i]->value) != 0)
+            return false;
+    return true;
+}
+
+static int cmp_tag(const void *a, const void *b)
+{
+    return strcmp((*(Strata__Tag *const *)a)->key, (*(Strata__Tag *const *)b)->key);
+}
+
+/* The grouped tags of series @s as the data node gives them: every tag
+ * with GROUP BY *, else each GROUP BY key ("" when the series lacks it),
+ * sorted by key. */
+static int group_tags(struct rq_plan *p, const Strata__Query *q, const struct st_qseries *s,
+                      Strata__Tag ***out, size_t *n)
+{
+    size_t want = q->group_by_all ? s->ntags : q->n_group_by_tags;
+    Strata__Tag **tags = rq_alloc(p->ar, (want + 1) * sizeof(*tags));
+    if (tags == NULL)
+        return ST_ENOMEM;
+    size_t m = 0;
+    for (size_t i = 0; i < want; i++) {
+        const char *key = q->group_by_all ? s->tags[i].key : q->group_by_tags[i];
+        bool dup = false;
+        for (size_t j = 0; j < m && !dup; j++)
+            dup = strcmp(tags[j]->key, key) == 0;
+        if (dup)
+            continue;
+        Strata__Tag *t = rq_alloc(p->ar, sizeof(*t));
+        if (t == NULL)
+            return ST_ENOMEM;
+        strata__tag__init(t);
+        t->key = (char *)key;
+        t->value = (char *)(q->group_by_all ? s->tags[i].value : tag_value(s, key));
+        tags[m++] = t;
+    }
+    qsort(tags, m, sizeof(*tags), cmp_tag);
+    *out = tags;
+    *n = m;
+    return ST_OK;
+}
+
+/* Column index of @name in series @s, or 0 (time: never a field). */
+static size_t column_of(const struct st_qseries *s, const char *name)
+{
+    for (size_t c = 1; c < s->ncolumns; c++)
+        if (strcmp(s->columns[c], name) == 0)
+            return c;
+    return 0;
+}
+
+static Strata__Value *value_msg(struct rq_plan *p, enum st_field_type t,
+                                const union st_agg_value *v)
+{
+    Strata__Value *m = rq_alloc(p->ar, sizeof(*m));
+    if (m == NULL)
+        return NULL;
+    strata__value__init(m);
+    switch (t) {
+    case ST_FIELD_FLOAT:
+        m->v_case = STRATA__VALUE__V_FLOAT_VALUE;
+        m->float_value = v->f;
+        break;
+    case ST_FIELD_INTEGER:
+        m->v_case = STRATA__VALUE__V_INT_VALUE;
+        m->int_value = v->i;
+        break;
+    case ST_FIELD_UNSIGNED:
+        m->v_case = STRATA__VALUE__V_UINT_VALUE;
+        m->uint_value = v->u;
+        break;
+    case ST_FIELD_BOOLEAN:
+        m->v_case = STRATA__VALUE__V_BOOL_VALUE;
+        m->bool_value = v->b;
+        break;
+    case ST_FIELD_STRING:
+        m->v_case = STRATA__VALUE__V_STRING_VALUE;
+        if ((m->string_value = rq_strdup(p->ar, v->s.p, v->s.len)) == NULL)
+            return NULL;
+        break;
+    }
+    return m;
+}
+
+/* A data node's partial of @a for field @name. */
+static Strata__FieldPartial *partial(struct rq_plan *p, const char *name, Strata__FieldType t,
+                                     const struct st_agg *a)
+{
+    Strata__FieldPartial *fp = rq_alloc(p->ar, sizeof(*fp));
+    if (fp == NULL)
+        return NULL;
+    strata__field_partial__init(fp);
+    fp->field = (char *)name;
+    fp->type = t;
+    fp->count = a->count;
+    fp->sum = a->sum;
+    fp->int_sum = a->isum;
+    fp->uint_sum = a->usum;
+    if ((a->want & ST_AGG_MINMAX) && a->has_minmax) {
+        if ((fp->min = value_msg(p, a->type, &a->min)) == NULL ||
+            (fp->max = value_msg(p, a->type, &a->max)) == NULL)
+            return NULL;
+        fp->min_time_ns = a->min_t;
+        fp->max_time_ns = a->max_t;
+    }
+    if ((a->want & ST_AGG_FIRSTLAST) && a->count > 0) {
+        if ((fp->first = value_msg(p, a->type, &a->first)) == NULL ||
+            (fp->last = value_msg(p, a->type, &a->last)) == NULL)
+            return NULL;
+        fp->first_time_ns = a->first_t;
+        fp->last_time_ns = a->last_t;
+    }
+    fp->mean = a->mean;
+    fp->m2 = a->m2;
+    return fp;
+}
+
+static unsigned want_of(const Strata__Query *q)
+{
+    unsigned w = ST_AGG_COUNT;
+    for (size_t i = 0; i < q->n_aggregates; i++) {
+        switch (q->aggregates[i]) {
+        case STRATA__AGGREGATE_KIND__SUM:
+        case STRATA__AGGREGATE_KIND__MEAN:
+            w |= ST_AGG_SUM;
+            break;
+        case STRATA__AGGREGATE_KIND__MIN:
+        case STRATA__AGGREGATE_KIND__MAX:
+        case STRATA__AGGREGATE_KIND__SPREAD:
+            w |= ST_AGG_MINMAX;
+            break;
+        case STRATA__AGGREGATE_KIND__FIRST:
+        case STRATA__AGGREGATE_KIND__LAST:
+            w |= ST_AGG_FIRSTLAST;
+            break;
+        case STRATA__AGGREGATE_KIND__STDDEV:
+            w |= ST_AGG_MOMENTS;
+            break;
+        default:
+            break;
+        }
+    }
+    return w;
+}
+
+static int64_t window_of(const Strata__Query *q, int64_t t)
+{
+    if (q->interval_ns <= 0)
+        return q->min_ns;
+    __int128 d = ((__int128)t - q->offset_ns) % q->interval_ns;
+    if (d < 0)
+        d += q->interval_ns;
+    return (int64_t)((__int128)t - d);
+}
+
+/* The windows of one group: partials per (window, field). */
+static int emit_agg(struct rq_plan *p, const Strata__Query *q, const struct st_qres *res,
+                    const struct srow *rows, size_t n, Strata__SeriesResult *sr)
+{
+    unsigned want = want_of(q);
+    size_t nf = q->n_fields;
+    Strata__FieldType *types = rq_alloc(p->ar, (nf ? nf : 1) * sizeof(*types));
+    struct st_agg *aggs = calloc(nf ? nf : 1, sizeof(*aggs));
+    sr->windows = rq_alloc(p->ar, (n + 1) * sizeof(*sr->windows));
+    if (types == NULL || aggs == NULL || sr->windows == NULL) {
+        free(aggs);
+        return ST_ENOMEM;
+    }
+    for (size_t f = 0; f < nf; f++) {
+        int t = rq_field_type(p, q->fields[f]);
+        types[f] = t < 0 ? STRATA__FIELD_TYPE__FLOAT : (Strata__FieldType)t;
+        st_agg_init(&aggs[f], ftype(types[f]), want);
+    }
+    int rv = ST_OK;
+    for (size_t i = 0; i < n && rv == ST_OK;) {
+        int64_t w = window_of(q, rows[i].t);
+        for (; i < n && window_of(q, rows[i].t) == w && rv == ST_OK; i++) {
+            const struct st_qseries *s = &res->series[rows[i].s];
+            for (size_t f = 0; f < nf && rv == ST_OK; f++) {
+                size_t c = column_of(s, q->fields[f]);
+                union st_agg_value v;
+                if (c > 0 && convert(&s->values[rows[i].r * s->ncolumns + c], types[f], &v))
+                    rv = st_agg_add(&aggs[f], rows[i].t, &v);
+            }
+        }
+        if (rv != ST_OK)
+            break;
+        Strata__Window *win = rq_alloc(p->ar, sizeof(*win));
+        if (win == NULL) {
+            rv = ST_ENOMEM;
+            break;
+        }
+        strata__window__init(win);
+        win->start_ns = w;
+        if ((win->fields = rq_alloc(p->ar, (nf + 1) * sizeof(*win->fields))) == NULL) {
+            rv = ST_ENOMEM;
+            break;
+        }
+        for (size_t f = 0; f < nf; f++) {
+            if (aggs[f].count == 0)
+                continue;
+            Strata__FieldPartial *fp = partial(p, q->fields[f], types[f], &aggs[f]);
+            if (fp == NULL) {
+                rv = ST_ENOMEM;
+                break;
+            }
+            win->fields[win->n_fields++] = fp;
+            st_agg_reset(&aggs[f]);
+        }
+        if (win->n_fields > 0)
+            sr->windows[sr->n_windows++] = win;
+    }
+    for (size_t f = 0; f < nf; f++)
+        st_agg_fini(&aggs[f]);
+    free(aggs);
+    return rv;
+}
+
+/* The raw rows of one group: times, a column per field, tag columns. */
+static int emit_raw(struct rq_plan *p, const Strata__Query *q, const struct st_qres *res,
+                    const struct srow *rows, size_t n, Strata__SeriesResult *sr)
+{
+    sr->times = rq_alloc(p->ar, (n + 1) * sizeof(*sr->times));
+    sr->columns = rq_alloc(p->ar, (q->n_fields + 1) * sizeof(*sr->columns));
+    sr->tag_columns = rq_alloc(p->ar, (q->n_tag_columns + 1) * sizeof(*sr->tag_columns));
+    if (sr->times == NULL || sr->columns == NULL || sr->tag_columns == NULL)
+        return ST_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        sr->times[i] = rows[i].t;
+    sr->n_times = n;
+    for (size_t f = 0; f < q->n_fields; f++) {
+        Strata__Column *col = rq_alloc(p->ar, sizeof(*col));
+        if (col == NULL)
+            return ST_ENOMEM;
+        strata__column__init(col);
+        col->name = q->fields[f];
+        int t = rq_field_type(p, q->fields[f]);
+        col->type = t < 0 ? STRATA__FIELD_TYPE__FLOAT : (Strata__FieldType)t;
+        col->present.len = n / 8 + 1;
+        col->present.data = rq_alloc(p->ar, col->present.len);
+        void *vals = rq_alloc(p->ar, (n + 1) * sizeof(uint64_t));
+        if (col->present.data == NULL || vals == NULL)
+            return ST_ENOMEM;
+        memset(col->present.data, 0, col->present.len);
+        memset(vals, 0, (n + 1) * sizeof(uint64_t));
+        switch (col->type) {
+        case STRATA__FIELD_TYPE__INTEGER:
+            col->int_values = vals;
+            col->n_int_values = n;
+            break;
+        case STRATA__FIELD_TYPE__UNSIGNED:
+            col->uint_values = vals;
+            col->n_uint_values = n;
+            break;
+        case STRATA__FIELD_TYPE__BOOLEAN:
+            col->bool_values = vals;
+            col->n_bool_values = n;
+            break;
+        case STRATA__FIELD_TYPE__STRING:
+            col->string_values = vals;
+            col->n_string_values = n;
+            break;
+        default:
+            col->float_values = vals;
+            col->n_float_values = n;
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const struct st_qseries *s = &res->series[rows[i].s];
+            size_t c = column_of(s, q->fields[f]);
+            union st_agg_value v;
+            if (c == 0 || !convert(&s->values[rows[i].r * s->ncolumns + c], col->type, &v)) {
+                if (col->type == STRATA__FIELD_TYPE__STRING)
+                    col->string_values[i] = "";
+                continue;
+            }
+            col->present.data[i / 8] |= (uint8_t)(1u << (i % 8));
+            switch (col->type) {
+            case STRATA__FIELD_TYPE__INTEGER:
+                col->int_values[i] = v.i;
+                break;
+            case STRATA__FIELD_TYPE__UNSIGNED:
+                col->uint_values[i] = v.u;
+                break;
+            case STRATA__FIELD_TYPE__BOOLEAN:
+                col->bool_values[i] = v.b;
+                break;
+            case STRATA__FIELD_TYPE__STRING:
+                if ((col->string_values[i] = rq_strdup(p->ar, v.s.p, v.s.len)) == NULL)
+                    return ST_ENOMEM;
+                break;
+            default:
+                col->float_values[i] = v.f;
+                break;
+            }
+        }
+        sr->columns[sr->n_columns++] = col;
+    }
+    for (size_t k = 0; k < q->n_tag_columns; k++) {
+        Strata__TagColumn *tc = rq_alloc(p->ar, sizeof(*tc));
+        if (tc == NULL)
+            return ST_ENOMEM;
+        strata__tag_column__init(tc);
+        if ((tc->values = rq_alloc(p->ar, (n + 1) * sizeof(*tc->values))) == NULL)
+            return ST_ENOMEM;
+        tc->key = q->tag_columns[k];
+        for (size_t i = 0; i < n; i++)
+            tc->values[i] = (char *)tag_value(&res->series[rows[i].s], q->tag_columns[k]);
+        tc->n_values = n;
+        sr->tag_columns[sr->n_tag_columns++] = tc;
+    }
+    return ST_OK;
+}
+
+int rq_sub_fetch(struct rq_plan *p, Strata__Query *q, rq_series_fn fn, void *arg)
+{
+    const struct st_qres *res = p->sub;
+    struct sgroup *gs = NULL;
+    size_t ng = 0, gcap = 0;
+    struct srow *rows = NULL;
+    int rv = ST_OK;
+    for (size_t i = 0; i < res->nseries && rv == ST_OK; i++) {
+        const struct st_qseries *s = &res->series[i];
+        bool ok;
+        if ((rv = tag_match(p, q->condition, s, &ok)) != ST_OK || !ok)
+            continue;
+        Strata__Tag **tags;
+        size_t ntags;
+        if ((rv = group_tags(p, q, s, &tags, &ntags)) != ST_OK)
+            break;
+        size_t g = 0;
+        while (g < ng && !same_group(&gs[g], s->name, tags, ntags))
+            g++;
+        if (g == ng) {
+            if (ng == gcap) {
+                size_t nc = gcap ? gcap * 2 : 16;
+                struct sgroup *n = realloc(gs, nc * sizeof(*n));
+                if (n == NULL) {
+                    rv = ST_ENOMEM;
+                    break;
+                }
+                gs = n;
+                gcap = nc;
+            }
+            gs[ng++] = (struct sgroup){.name = s->name, .tags = tags, .ntags = ntags};
+        }
+        struct sgroup *gr = &gs[g];
+        if (gr->n == gr->cap) {
+            size_t nc = gr->cap ? gr->cap * 2 : 4;
+            size_t *n = realloc(gr->series, nc * sizeof(*n));
+            if (n == NULL) {
+                rv = ST_ENOMEM;
+                break;
+            }
+            gr->series = n;
+            gr->cap = nc;
+        }
+        gr->series[gr->n++] = i;
+    }
+    bool raw = q->n_aggregates == 1 && q->aggregates[0] == STRATA__AGGREGATE_KIND__RAW;
+    for (size_t g = 0; g < ng && rv == ST_OK; g++) {
+        size_t n = 0, cap = 0;
+        for (size_t k = 0; k < gs[g].n; k++)
+            cap += res->series[gs[g].series[k]].nrows;
+        free(rows);
+        rows = malloc((cap ? cap : 1) * sizeof(*rows));
+        if (rows == NULL) {
+            rv = ST_ENOMEM;
+            break;
+        }
+        for (size_t k = 0; k < gs[g].n; k++) {
+            const struct st_qseries *s = &res->series[gs[g].series[k]];
+            for (size_t r = 0; r < s->nrows; r++) {
+                int64_t t = s->values[r * s->ncolumns].t;
+                if (t >= q->min_ns && t <= q->max_ns)
+                    rows[n++] = (struct srow){t, gs[g].series[k], r};
+            }
+        }
+        if (n == 0)
+            continue;
+        qsort(rows, n, sizeof(*rows), cmp_row);
+        if (q->descending)
+            for (size_t i = 0; i < n / 2; i++) {
+                struct srow t = rows[i];
+                rows[i] = rows[n - 1 - i];
+                rows[n - 1 - i] = t;
+            }
+        Strata__SeriesResult sr = STRATA__SERIES_RESULT__INIT;
+        sr.measurement = (char *)gs[g].name;
+        sr.tags = gs[g].tags;
+        sr.n_tags = gs[g].ntags;
+        rv = raw ? emit_raw(p, q, res, rows, n, &sr) : emit_agg(p, q, res, rows, n, &sr);
+        if (rv == ST_OK)
+            rv = fn(arg, &sr);
+    }
+    for (size_t g = 0; g < ng; g++)
+        free(gs[g].series);
+    free(gs);
+    free(rows);
+    return rv;
+}
