@@ -70,6 +70,20 @@ static enum st_auth_need needs(const struct st_qctx *ctx, const struct st_iql_st
     case ST_IQL_DROP_RP:
         *db = s->db;
         return ST_AUTH_NEED_WRITE;
+    case ST_IQL_SHOW_MEASUREMENTS:
+    case ST_IQL_SHOW_TAG_KEYS:
+    case ST_IQL_SHOW_TAG_VALUES:
+    case ST_IQL_SHOW_FIELD_KEYS:
+    case ST_IQL_SHOW_SERIES:
+        /* InfluxDB 1.6: READ on the ON database, else db=. */
+        *db = s->db != NULL && s->db[0] != '\0' ? s->db : ctx->db;
+        return ST_AUTH_NEED_READ;
+    case ST_IQL_DROP_SERIES:
+    case ST_IQL_DELETE:
+        /* InfluxDB 1.6: WRITE (on db=); DROP MEASUREMENT, SHOW SHARDS and
+         * SHOW SHARD GROUPS need an admin. */
+        *db = ctx->db;
+        return ST_AUTH_NEED_WRITE;
     default:
         return ST_AUTH_NEED_ADMIN;
     }

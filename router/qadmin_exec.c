@@ -403,17 +403,20 @@ int qa_exec(struct qa_run *r, const struct st_iql_stmt *s)
     switch (s->kind) {
     case ST_IQL_SELECT:
         return qa_select(r, s);
-    case ST_IQL_UNSUPPORTED:
     case ST_IQL_SHOW_MEASUREMENTS:
     case ST_IQL_SHOW_TAG_KEYS:
     case ST_IQL_SHOW_TAG_VALUES:
     case ST_IQL_SHOW_FIELD_KEYS:
     case ST_IQL_SHOW_SERIES:
+        return qa_show_data(r, s);
     case ST_IQL_SHOW_SHARDS:
     case ST_IQL_SHOW_SHARD_GROUPS:
+        return qa_show_shards(r, s);
     case ST_IQL_DROP_MEASUREMENT:
     case ST_IQL_DROP_SERIES:
-    case ST_IQL_DELETE: {
+    case ST_IQL_DELETE:
+        return qa_delete(r, s);
+    case ST_IQL_UNSUPPORTED: {
         int rv = st_buf_printf(&r->err, "not implemented yet: %s", s->what);
         return rv == ST_OK ? QA_FAIL : ST_ENOMEM;
     }

@@ -26,11 +26,10 @@ struct qa_run {
 
 /* Whether @s is a statement this executor does not run: it answers "not
  * implemented yet: <what>" for it, guards nothing and goes on with the
- * next statement. The data statements after SELECT (SHOW MEASUREMENTS ...
- * DELETE) are parsed but not run yet. */
+ * next statement. Only the statements the parser keeps as UNSUPPORTED. */
 static inline bool qa_not_run(const struct st_iql_stmt *s)
 {
-    return s->kind == ST_IQL_UNSUPPORTED || s->kind > ST_IQL_SELECT;
+    return s->kind == ST_IQL_UNSUPPORTED;
 }
 
 /* Runs @s. ST_OK (a result, maybe series), QA_FAIL, QA_FAIL_META or
@@ -39,5 +38,13 @@ int qa_exec(struct qa_run *r, const struct st_iql_stmt *s);
 
 /* SELECT (qadmin_select.c): QA_FAIL, QA_FAIL_META, ST_OK or ST_ENOMEM. */
 int qa_select(struct qa_run *r, const struct st_iql_stmt *s);
+
+/* qadmin_show.c: SHOW MEASUREMENTS / TAG KEYS / TAG VALUES / FIELD KEYS /
+ * SERIES (and their cardinality forms), DROP MEASUREMENT / DROP SERIES /
+ * DELETE, SHOW SHARDS / SHARD GROUPS. QA_FAIL, QA_FAIL_META, ST_OK or
+ * ST_ENOMEM. */
+int qa_show_data(struct qa_run *r, const struct st_iql_stmt *s);
+int qa_delete(struct qa_run *r, const struct st_iql_stmt *s);
+int qa_show_shards(struct qa_run *r, const struct st_iql_stmt *s);
 
 #endif

@@ -4,12 +4,14 @@ add_library(st_query STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/query.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_agg.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_cond.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/query_delete.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_eval.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_fetch.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_group.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_raw.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_res.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_sub.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/query_show.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_time.c
 )
 target_include_directories(st_query PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})

@@ -562,3 +562,22 @@ int rq_load_schema(struct rq_plan *p, bool tags)
     }
     return rv;
 }
+
+int rq_list(struct rq_plan *p, Strata__SchemaQuery *sq, rq_entry_fn fn, void *arg)
+{
+    Strata__DataRequest dr = STRATA__DATA_REQUEST__INIT;
+    dr.catalogue_index = p->cat->index;
+    dr.req_case = STRATA__DATA_REQUEST__REQ_SCHEMA_QUERY;
+    dr.schema_query = sq;
+    struct rq_resps rs = {0};
+    int rv = p->nshards ? call_owners(p, &dr, &rs) : ST_OK;
+    for (size_t i = 0; rv == ST_OK && i < rs.n; i++) {
+        const Strata__SchemaQueryResponse *r = rs.r[i]->schema_query;
+        for (size_t e = 0; rv == ST_OK && r != NULL && e < r->n_entries; e++)
+            rv = fn(arg, r->entries[e]);
+    }
+    resps_free(&rs);
+    sq->shard_ids = NULL;
+    sq->n_shard_ids = 0;
+    return rv;
+}

@@ -166,6 +166,14 @@ int rq_sub_run(struct rq_plan *p, const struct st_iql_select *sub, const struct 
  * would answer it from a shard. */
 int rq_sub_fetch(struct rq_plan *p, Strata__Query *q, rq_series_fn fn, void *arg);
 
+/* Sends the schema listing @sq (its shard_ids are filled per node) to one
+ * owner of every shard of p->shards, with the failover of rq_fetch(), and
+ * hands every entry of every answer to @fn (entries of different nodes
+ * come unsorted and may repeat). ST_OK, ST_EUNAVAIL (message in p->err),
+ * ST_ETIMEDOUT, the error of @fn, or ST_ENOMEM. */
+typedef int (*rq_entry_fn)(void *arg, const Strata__SchemaEntry *e);
+int rq_list(struct rq_plan *p, Strata__SchemaQuery *sq, rq_entry_fn fn, void *arg);
+
 /* Series groups ---------------------------------------------------------------
  * The groups of an answer by (measurement, tags), found by hash as pages
  * arrive from any node; items are the executor's (windows or rows). */

@@ -182,8 +182,18 @@ def gen_data():
     for kind, ns in rng.sample(stamps, 10):
         lines.append("events,kind=%s value=%di %d" % (kind, rng.randint(5000, 6000), ns))
     batches.append(("events (precision ns)", {"precision": "ns"}, "\n".join(lines)))
-    # A second retention policy.
+    # victim, victim2: what the DROP / DELETE cases (run last) remove. Three
+    # hosts over two days, so a DELETE can cut a time range in two shard
+    # groups; a copy in rp2, as deletes reach every policy.
     lines = []
+    for hour in range(48):
+        for host, dc in (("a", "x"), ("b", "x"), ("c", "y")):
+            sec = T0 + 2 * DAY + hour * 3600
+            lines.append("victim,host=%s,dc=%s v=%di %d" % (host, dc, hour, sec))
+            lines.append("victim2,host=%s v=%di %d" % (host, hour, sec))
+    batches.append(("victim (precision s)", {"precision": "s"}, "\n".join(lines)))
+    # A second retention policy.
+    lines = ["victim,host=a,dc=x v=100i %d" % (T0 + 2 * DAY), "victim2,host=a v=1i %d" % T0]
     for hour in range(24):
         for host in ("server01", "server02"):
             lines.append("cpu,host=%s,region=%s usage_user=%s %d" % (
@@ -734,7 +744,40 @@ CASES = [
     C("show_series_where_regex", "SHOW SERIES FROM cpu WHERE region =~ /^us/"),
     C("show_series_limit", "SHOW SERIES LIMIT 3"),
     C("show_series_limit_offset", "SHOW SERIES FROM cpu LIMIT 2 OFFSET 2"),
+    C("show_measurements_no_db", "SHOW MEASUREMENTS", db=None),
+    C("show_tag_keys_no_db", "SHOW TAG KEYS", db=None),
+    C("show_tag_values_no_db", "SHOW TAG VALUES WITH KEY = host", db=None),
+    C("show_field_keys_no_db", "SHOW FIELD KEYS", db=None),
+    C("show_series_no_db", "SHOW SERIES", db=None),
+    C("show_tag_keys_unknown_db", "SHOW TAG KEYS", db="{nodb}"),
+    C("show_tag_values_unknown_db", "SHOW TAG VALUES WITH KEY = host", db="{nodb}"),
+    C("show_field_keys_unknown_db", "SHOW FIELD KEYS", db="{nodb}"),
+    C("show_series_unknown_db", "SHOW SERIES", db="{nodb}"),
+    C("show_series_on_unknown_db", 'SHOW SERIES ON "{nodb}"', db=None),
+    C("show_measurements_time", "SHOW MEASUREMENTS WHERE time >= '2024-01-11T00:00:00Z'"),
+    C("show_tag_keys_time", "SHOW TAG KEYS WHERE time >= '2024-01-11T00:00:00Z'"),
+    C("show_tag_values_time", "SHOW TAG VALUES FROM cpu WITH KEY = host WHERE "
+      "time >= '2024-01-11T00:00:00Z'"),
+    C("show_series_time", "SHOW SERIES FROM cpu WHERE time >= '2024-01-11T00:00:00Z'"),
+    C("show_field_keys_rp", "SHOW FIELD KEYS FROM rp2.rp2only"),
+    C("show_tag_values_nregex", "SHOW TAG VALUES FROM cpu, temp WITH KEY !~ /host|line/"),
+    C("show_tag_values_where_or", "SHOW TAG VALUES WITH KEY = host WHERE region = 'us-west' "
+      "OR \"dev name\" = 'x=y'"),
+    C("show_tag_keys_slimit", "SHOW TAG KEYS SLIMIT 2 SOFFSET 1"),
+    C("show_field_keys_limit", "SHOW FIELD KEYS LIMIT 2 OFFSET 1"),
+    C("show_shards", "SHOW SHARDS"),
+    C("show_shard_groups", "SHOW SHARD GROUPS"),
     C("show_series_exact_cardinality", "SHOW SERIES EXACT CARDINALITY"),
+    C("show_series_exact_cardinality_from", "SHOW SERIES EXACT CARDINALITY FROM temp WHERE "
+      "machine = 'm1'"),
+    C("show_series_cardinality_from", "SHOW SERIES CARDINALITY FROM temp"),
+    C("show_measurement_cardinality", "SHOW MEASUREMENT CARDINALITY"),
+    C("show_measurement_exact_cardinality_where", "SHOW MEASUREMENT EXACT CARDINALITY WHERE "
+      "host = 'server01'"),
+    C("show_tag_key_cardinality", "SHOW TAG KEY CARDINALITY"),
+    C("show_tag_key_exact_cardinality_from", "SHOW TAG KEY EXACT CARDINALITY FROM cpu"),
+    C("show_tag_values_cardinality", "SHOW TAG VALUES CARDINALITY WITH KEY = region"),
+    C("show_field_key_cardinality", "SHOW FIELD KEY CARDINALITY"),
     C("show_measurement_exact_cardinality", "SHOW MEASUREMENT EXACT CARDINALITY"),
     C("show_tag_values_exact_cardinality", "SHOW TAG VALUES EXACT CARDINALITY WITH KEY = host"),
     C("show_field_key_exact_cardinality", "SHOW FIELD KEY EXACT CARDINALITY FROM cpu"),
@@ -842,6 +885,28 @@ CASES = [
     C("pretty", "SELECT usage_user, state FROM cpu WHERE %s AND %s; SHOW TAG KEYS FROM cpu"
       % (S1, W4H), pretty=True),
     C("pretty_error", "SELECT foo(usage_user) FROM cpu", pretty=True),
+    # ---- DROP / DELETE: last, on victim and victim2 only ------------------------------------------
+    C("delete_no_db", "DELETE FROM victim WHERE time < 0", db=None),
+    C("delete_unknown_db", "DELETE FROM victim WHERE time < 0", db="{nodb}"),
+    C("delete_time", "DELETE FROM victim WHERE time < '2024-01-03T06:00:00Z'"),
+    C("delete_time_check", "SELECT count(v) FROM victim GROUP BY host; "
+      "SELECT count(v) FROM rp2.victim"),
+    C("delete_tag_time", "DELETE FROM victim WHERE host = 'b' AND "
+      "time >= '2024-01-04T12:00:00Z'"),
+    C("delete_tag_time_check", "SELECT count(v), max(v) FROM victim GROUP BY host"),
+    C("delete_regex_source", "DELETE FROM /^victim$/ WHERE dc = 'y' AND "
+      "time >= '2024-01-04T20:00:00Z'"),
+    C("delete_regex_source_check", "SELECT count(v), max(v) FROM victim GROUP BY host"),
+    C("drop_series_time_err", "DROP SERIES FROM victim WHERE time > 0"),
+    C("drop_series_where", "DROP SERIES FROM victim WHERE host = 'c'"),
+    C("drop_series_where_check", "SHOW SERIES FROM victim; SELECT count(v) FROM victim "
+      "GROUP BY host; SHOW TAG VALUES FROM victim WITH KEY = dc"),
+    C("drop_measurement", "DROP MEASUREMENT victim2"),
+    C("drop_measurement_check", "SHOW MEASUREMENTS WITH MEASUREMENT =~ /victim/; "
+      "SELECT * FROM victim2; SELECT * FROM rp2.victim2; SHOW FIELD KEYS FROM victim2"),
+    C("drop_measurement_unknown", "DROP MEASUREMENT nosuch"),
+    C("drop_series_all_where", "DROP SERIES WHERE host = 'a'"),
+    C("drop_series_all_where_check", "SHOW SERIES WHERE host = 'a'"),
 ]
 
 # Intended differences: case id -> reason. Reported, never failed.
@@ -856,9 +921,6 @@ KNOWN = {
     "sel_max_tag": "a selector with other columns (the point's tags and fields) is not "
                    "implemented yet",
     "sel_max_fields": "as sel_max_tag",
-    "csv_show": "SHOW MEASUREMENTS is not implemented yet (CSV of an unsupported statement is "
-                "empty, as InfluxDB's CSV drops errors)",
-    "csv_multi": "SHOW TAG KEYS is not implemented yet (see csv_show)",
     "sub_raw_group_by": "tags selected as columns in a subquery are not tags of the outer "
                         "statement yet (GROUP BY host over them)",
 }
@@ -869,6 +931,12 @@ DELIBERATE = {
     "show_retention_policies_on": "as show_retention_policies",
     "show_series_cardinality": "an estimate (HyperLogLog sketches in InfluxDB); strata may "
                                "answer the exact count",
+    "show_shards": "ids and owners are the cluster's (owners: data node ids); InfluxDB OSS "
+                   "leaves owners empty, and the groups may differ (tests/router checks the shape)",
+    "show_shard_groups": "ids are the cluster's (tests/router checks the shape)",
+    "show_series_exact_cardinality": "InfluxDB 1.6 adds up the series count of every shard (a "
+                                     "series in two shard groups counts twice: cpu 12 for 6 "
+                                     "series); strata counts distinct series",
     "multi_error_second": "1.6 loses the failing statement's error (later 'not executed' "
                           "results reuse its id); strata may report each statement "
                           "(see query_multi_fail_middle in test_http_influxdb.py)",

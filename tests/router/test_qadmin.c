@@ -352,10 +352,11 @@ START_TEST(test_statement_order_and_errors)
     EXPECT("SHOW DATABASES",
            "{`results`:[{`statement_id`:0,`series`:[{`name`:`databases`,`columns`:[`name`]}]}]}");
     /* Statements strata does not run yet do not stop the others. */
-    EXPECT("DROP SERIES FROM cpu; CREATE DATABASE zz; SHOW MEASUREMENTS ON zz; SHOW DATABASES",
-           "{`results`:[{`statement_id`:0,`error`:`not implemented yet: DROP SERIES`},"
+    EXPECT("SHOW SERIES CARDINALITY; CREATE DATABASE zz; SHOW QUERIES; SHOW DATABASES",
+           "{`results`:[{`statement_id`:0,`error`:`not implemented yet: SHOW SERIES "
+           "CARDINALITY`},"
            "{`statement_id`:1},"
-           "{`statement_id`:2,`error`:`not implemented yet: SHOW MEASUREMENTS`},"
+           "{`statement_id`:2,`error`:`not implemented yet: SHOW QUERIES`},"
            "{`statement_id`:3,`series`:[{`name`:`databases`,`columns`:[`name`],"
            "`values`:[[`zz`]]}]}]}");
     /* Nothing runs when the query does not parse. */

@@ -692,6 +692,90 @@ START_TEST(test_two_routers_same_series)
 }
 END_TEST
 
+/* POST /query?db=@db with q=@q. */
+static struct t_http_resp query_db(const char *db, const char *q)
+{
+    char body[4096];
+    int n = snprintf(body, sizeof(body), "db=%s&q=", db);
+    t_http_urlencode(q, body + n, sizeof(body) - (size_t)n);
+    struct t_http_opts o = {.extra_headers = "Content-Type: application/x-www-form-urlencoded\r\n"};
+    return t_http(C.http[0], "POST", "/query", body, strlen(body), &o);
+}
+
+static void query_ok(const char *db, const char *q)
+{
+    struct t_http_resp r = query_db(db, q);
+    ck_assert_msg(r.status == 200 && strcmp(r.body, "{\"results\":[{\"statement_id\":0}]}\n") == 0,
+                  "%s: %d %s", q, r.status, r.body);
+    t_http_free(&r);
+}
+
+/* DELETE and DROP SERIES reach every replica (RF 2: every owner of every
+ * shard is read back); with an owner stopped they fail clearly, and run
+ * again once it is back they leave the replicas equal. */
+START_TEST(test_delete_every_replica)
+{
+    create_db("del");
+    int64_t t0 = wall_ns() - 600000000000LL;
+    size_t len;
+    char *body = make_lines("dm", 500, t0, &len); /* 50 hosts, 10 points each */
+    struct t_http_resp r = write_lines(0, "db=del&consistency=all", body, len);
+    ck_assert_int_eq(r.status, 204);
+    t_http_free(&r);
+    free(body);
+    ck_assert_int_eq(check_replicas("del", "dm"), 500);
+    /* SHOW SHARDS: a series per database, every shard with both owners. */
+    r = query_db("del", "SHOW SHARDS");
+    ck_assert_msg(strstr(r.body, "{\"name\":\"del\",\"columns\":[\"id\",\"database\","
+                                 "\"retention_policy\",\"shard_group\",\"start_time\","
+                                 "\"end_time\",\"expiry_time\",\"owners\"],\"values\":[["),
+                  "%s", r.body);
+    const char *own = r.body; /* after start_time, end_time and expiry_time */
+    for (int i = 0; i < 3 && own != NULL; i++)
+        if ((own = strstr(own, "Z\",\"")) != NULL)
+            own += 4;
+    ck_assert_ptr_nonnull(own);
+    unsigned a, b;
+    ck_assert_msg(sscanf(own, "%u,%u\"", &a, &b) == 2 && a != b, "%s", r.body);
+    t_http_free(&r);
+    r = query_db("del", "SHOW SHARD GROUPS");
+    ck_assert_msg(strstr(r.body, "{\"name\":\"shard groups\",\"columns\":[\"id\","
+                                 "\"database\",\"retention_policy\",\"start_time\","
+                                 "\"end_time\",\"expiry_time\"],\"values\":[[") &&
+                      strstr(r.body, ",\"del\",\"autogen\",\""),
+                  "%s", r.body);
+    t_http_free(&r);
+
+    query_ok("del", "DELETE FROM dm WHERE host = 'h01'");
+    ck_assert_int_eq(check_replicas("del", "dm"), 490);
+    query_ok("del", "DROP SERIES FROM dm WHERE host =~ /^h0/");
+    ck_assert_int_eq(check_replicas("del", "dm"), 400);
+    char q[256];
+    snprintf(q, sizeof(q), "DELETE FROM dm WHERE host = 'h10' AND time < %" PRId64,
+             t0 + 10 * 1000 + 1); /* the first point of h10 only (t0 + 10 us) */
+    query_ok("del", q);
+    ck_assert_int_eq(check_replicas("del", "dm"), 399);
+    r = query_db("del", "SHOW SERIES FROM dm WHERE host = 'h05'");
+    ck_assert_str_eq(r.body, "{\"results\":[{\"statement_id\":0}]}\n");
+    t_http_free(&r);
+
+    /* An owner is down: the statement fails and says which node. */
+    t_proc_kill(C.data[2], SIGTERM, true);
+    C.data[2] = 0;
+    r = query_db("del", "DELETE FROM dm WHERE host = 'h20'");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, "\"error\":\"") && strstr(r.body, "data node"), "%s", r.body);
+    t_http_free(&r);
+    /* Back: the same statement again leaves every replica without h20. */
+    start_data(2);
+    wait_up(NDATA);
+    query_ok("del", "DELETE FROM dm WHERE host = 'h20'");
+    ck_assert_int_eq(check_replicas("del", "dm"), 389);
+    query_ok("del", "DROP MEASUREMENT dm");
+    ck_assert_int_eq(check_replicas("del", "dm"), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("router_e2e");
@@ -705,6 +789,7 @@ int main(void)
     tcase_add_test(tc, test_two_routers_same_series);
     tcase_add_test(tc, test_hinted_handoff_queue_full);
     tcase_add_test(tc, test_select_failover_and_limits);
+    tcase_add_test(tc, test_delete_every_replica);
     suite_add_tcase(s, tc);
     return t_run_suite(s);
 }
