@@ -48,6 +48,7 @@ struct st_qseries {
     size_t ntags;
     const char **columns; /* "time" first */
     size_t ncolumns;
+    const bool *is_tag;   /* per column: a tag selected as a column (NULL: none is) */
     struct st_qv *values; /* nrows * ncolumns, row-major */
     size_t nrows;
 };

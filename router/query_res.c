@@ -132,6 +132,17 @@ int rq_res_series(struct st_qres *res, const char *name, const Strata__Tag *cons
         if ((s->columns[i] = rq_strdup(m->ar, cols[i].name, strlen(cols[i].name))) == NULL)
             return ST_ENOMEM;
     s->ncolumns = ncols;
+    bool any_tag = false;
+    for (size_t i = 0; i < ncols; i++)
+        any_tag = any_tag || cols[i].kind == RQ_COL_TAG;
+    if (any_tag) {
+        bool *is_tag = rq_alloc(m->ar, ncols * sizeof(*is_tag));
+        if (is_tag == NULL)
+            return ST_ENOMEM;
+        for (size_t i = 0; i < ncols; i++)
+            is_tag[i] = cols[i].kind == RQ_COL_TAG;
+        s->is_tag = is_tag;
+    }
     if (ntags > 0) {
         s->tags = rq_alloc(m->ar, ntags * sizeof(*s->tags));
         if (s->tags == NULL)

@@ -18,18 +18,27 @@
 #include "query_int.h"
 #include "regex.h"
 
-/* The value of tag @key in series @s ("" when absent). */
-static const char *tag_value(const struct st_qseries *s, const char *key)
+/* The value of tag @key for row @r of series @s: the series' tag, else a
+ * tag the inner statement selected as a column ("" when neither). @r is
+ * SIZE_MAX for the series as a whole (no tag columns looked at). Strings
+ * of a result are NUL-terminated (rq_strdup). */
+static const char *row_tag(const struct st_qseries *s, size_t r, const char *key)
 {
     for (size_t i = 0; i < s->ntags; i++)
         if (strcmp(s->tags[i].key, key) == 0)
             return s->tags[i].value;
+    if (r != SIZE_MAX && s->is_tag != NULL)
+        for (size_t c = 1; c < s->ncolumns; c++)
+            if (s->is_tag[c] && strcmp(s->columns[c], key) == 0) {
+                const struct st_qv *v = &s->values[r * s->ncolumns + c];
+                return v->kind == ST_QV_STRING ? v->s.p : "";
+            }
     return "";
 }
 
 /* Whether series @s passes @e (NULL: every series). ST_OK or ST_EINVAL. */
 static int tag_match(struct rq_plan *p, const Strata__TagExpr *e, const struct st_qseries *s,
-                     bool *ok)
+                     size_t r, bool *ok)
 {
     *ok = true;
     if (e == NULL)
@@ -39,16 +48,17 @@ static int tag_match(struct rq_plan *p, const Strata__TagExpr *e, const struct s
     case STRATA__TAG_EXPR__EXPR_OR_EXPR: {
         const Strata__TagBinary *b =
             e->expr_case == STRATA__TAG_EXPR__EXPR_AND_EXPR ? e->and_expr : e->or_expr;
-        bool l, r;
-        int rv = tag_match(p, b->left, s, &l);
+        bool l = false;
+        int rv = tag_match(p, b->left, s, r, &l);
+        bool rr = false;
         if (rv == ST_OK)
-            rv = tag_match(p, b->right, s, &r);
-        *ok = e->expr_case == STRATA__TAG_EXPR__EXPR_AND_EXPR ? l && r : l || r;
+            rv = tag_match(p, b->right, s, r, &rr);
+        *ok = e->expr_case == STRATA__TAG_EXPR__EXPR_AND_EXPR ? l && rr : l || rr;
         return rv;
     }
     case STRATA__TAG_EXPR__EXPR_COMPARE: {
         const Strata__TagCompare *c = e->compare;
-        const char *v = tag_value(s, c->key);
+        const char *v = row_tag(s, r, c->key);
         if (c->op == STRATA__COMPARE_OP__EQ || c->op == STRATA__COMPARE_OP__NEQ) {
             *ok = (strcmp(v, c->value) == 0) == (c->op == STRATA__COMPARE_OP__EQ);
             return ST_OK;
@@ -126,11 +136,9 @@ static enum st_field_type ftype(Strata__FieldType t)
     }
 }
 
-static int add_key(struct rq_plan *p, const char ***keys, size_t *n, size_t *cap, const char *k)
+/* Appends @k to the array (no check for duplicates). */
+static int append_key(struct rq_plan *p, const char ***keys, size_t *n, size_t *cap, const char *k)
 {
-    for (size_t i = 0; i < *n; i++)
-        if (strcmp((*keys)[i], k) == 0)
-            return ST_OK;
     if (*n == *cap) {
         size_t nc = *cap ? *cap * 2 : 16;
         const char **nk = rq_alloc(p->ar, nc * sizeof(*nk));
@@ -143,6 +151,15 @@ static int add_key(struct rq_plan *p, const char ***keys, size_t *n, size_t *cap
     }
     (*keys)[(*n)++] = k;
     return ST_OK;
+}
+
+/* Appends @k unless the array holds it. */
+static int add_key(struct rq_plan *p, const char ***keys, size_t *n, size_t *cap, const char *k)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*keys)[i], k) == 0)
+            return ST_OK;
+    return append_key(p, keys, n, cap, k);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -167,15 +184,24 @@ static int schema(struct rq_plan *p, const struct st_qres *res)
     for (size_t i = 0; i < res->nseries; i++) {
         const struct st_qseries *s = &res->series[i];
         for (size_t c = 1; c < s->ncolumns; c++) {
+            if (s->is_tag != NULL && s->is_tag[c]) {
+                if (add_key(p, &t, &nt, &ct, s->columns[c]) != ST_OK)
+                    return ST_ENOMEM;
+                continue;
+            }
             if (add_key(p, &f, &nf, &cf, s->columns[c]) != ST_OK)
                 return ST_ENOMEM;
             size_t ml = strlen(s->name), kl = strlen(s->columns[c]);
             char *pair = rq_alloc(p->ar, ml + kl + 2);
+            const char *cpair = pair;
             if (pair == NULL)
                 return ST_ENOMEM;
             memcpy(pair, s->name, ml + 1);
             memcpy(pair + ml + 1, s->columns[c], kl + 1);
-            if (add_key(p, &mf, &nm, &cm, pair) != ST_OK)
+            bool dup = false;
+            for (size_t k = 0; k < nm && !dup; k++)
+                dup = cmp_pair(&mf[k], &cpair) == 0;
+            if (!dup && append_key(p, &mf, &nm, &cm, cpair) != ST_OK)
                 return ST_ENOMEM;
         }
         for (size_t k = 0; k < s->ntags; k++)
@@ -233,19 +259,19 @@ int rq_sub_run(struct rq_plan *p, const struct st_iql_select *sub, const struct 
     return schema(p, p->sub);
 }
 
-/* One group of the outer query: inner series sharing the grouped tags. */
-struct sgroup {
-    const char *name;
-    Strata__Tag **tags;
-    size_t ntags;
-    size_t *series; /* indices in the inner result */
-    size_t n, cap;
-};
-
 /* A row of a group: which series and row of the inner result. */
 struct srow {
     int64_t t;
     size_t s, r;
+};
+
+/* One group of the outer query: the inner rows sharing its grouped tags. */
+struct sgroup {
+    const char *name;
+    Strata__Tag **tags;
+    size_t ntags;
+    struct srow *rows;
+    size_t n, cap;
 };
 
 static int cmp_row(const void *a, const void *b)
@@ -279,15 +305,27 @@ static int cmp_tag(const void *a, const void *b)
  * with GROUP BY *, else each GROUP BY key ("" when the series lacks it),
  * sorted by key. */
 static int group_tags(struct rq_plan *p, const Strata__Query *q, const struct st_qseries *s,
-                      Strata__Tag ***out, size_t *n)
+                      size_t r, Strata__Tag ***out, size_t *n)
 {
-    size_t want = q->group_by_all ? s->ntags : q->n_group_by_tags;
+    size_t ncoltags = 0;
+    for (size_t c = 1; q->group_by_all && r != SIZE_MAX && s->is_tag && c < s->ncolumns; c++)
+        ncoltags += s->is_tag[c];
+    size_t want = q->group_by_all ? s->ntags + ncoltags : q->n_group_by_tags;
     Strata__Tag **tags = rq_alloc(p->ar, (want + 1) * sizeof(*tags));
     if (tags == NULL)
         return ST_ENOMEM;
     size_t m = 0;
-    for (size_t i = 0; i < want; i++) {
-        const char *key = q->group_by_all ? s->tags[i].key : q->group_by_tags[i];
+    for (size_t i = 0, c = 1; i < want; i++) {
+        const char *key;
+        if (!q->group_by_all) {
+            key = q->group_by_tags[i];
+        } else if (i < s->ntags) {
+            key = s->tags[i].key;
+        } else {
+            while (!s->is_tag[c])
+                c++;
+            key = s->columns[c++];
+        }
         bool dup = false;
         for (size_t j = 0; j < m && !dup; j++)
             dup = strcmp(tags[j]->key, key) == 0;
@@ -298,7 +336,7 @@ static int group_tags(struct rq_plan *p, const Strata__Query *q, const struct st
             return ST_ENOMEM;
         strata__tag__init(t);
         t->key = (char *)key;
-        t->value = (char *)(q->group_by_all ? s->tags[i].value : tag_value(s, key));
+        t->value = (char *)row_tag(s, r, key);
         tags[m++] = t;
     }
     qsort(tags, m, sizeof(*tags), cmp_tag);
@@ -572,10 +610,43 @@ static int emit_raw(struct rq_plan *p, const Strata__Query *q, const struct st_q
             return ST_ENOMEM;
         tc->key = q->tag_columns[k];
         for (size_t i = 0; i < n; i++)
-            tc->values[i] = (char *)tag_value(&res->series[rows[i].s], q->tag_columns[k]);
+            tc->values[i] = (char *)row_tag(&res->series[rows[i].s], rows[i].r, q->tag_columns[k]);
         tc->n_values = n;
         sr->tag_columns[sr->n_tag_columns++] = tc;
     }
+    return ST_OK;
+}
+
+/* The group of (@name, @tags), created when new. NULL: out of memory. */
+static struct sgroup *group_of(struct sgroup **gs, size_t *ng, size_t *cap, const char *name,
+                               Strata__Tag **tags, size_t ntags)
+{
+    for (size_t g = *ng; g-- > 0;)
+        if (same_group(&(*gs)[g], name, tags, ntags))
+            return &(*gs)[g];
+    if (*ng == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        struct sgroup *n = realloc(*gs, nc * sizeof(*n));
+        if (n == NULL)
+            return NULL;
+        *gs = n;
+        *cap = nc;
+    }
+    (*gs)[*ng] = (struct sgroup){.name = name, .tags = tags, .ntags = ntags};
+    return &(*gs)[(*ng)++];
+}
+
+static int add_row(struct sgroup *g, struct srow row)
+{
+    if (g->n == g->cap) {
+        size_t nc = g->cap ? g->cap * 2 : 16;
+        struct srow *n = realloc(g->rows, nc * sizeof(*n));
+        if (n == NULL)
+            return ST_ENOMEM;
+        g->rows = n;
+        g->cap = nc;
+    }
+    g->rows[g->n++] = row;
     return ST_OK;
 }
 
@@ -584,65 +655,49 @@ int rq_sub_fetch(struct rq_plan *p, Strata__Query *q, rq_series_fn fn, void *arg
     const struct st_qres *res = p->sub;
     struct sgroup *gs = NULL;
     size_t ng = 0, gcap = 0;
-    struct srow *rows = NULL;
     int rv = ST_OK;
     for (size_t i = 0; i < res->nseries && rv == ST_OK; i++) {
         const struct st_qseries *s = &res->series[i];
-        bool ok;
-        if ((rv = tag_match(p, q->condition, s, &ok)) != ST_OK || !ok)
-            continue;
-        Strata__Tag **tags;
-        size_t ntags;
-        if ((rv = group_tags(p, q, s, &tags, &ntags)) != ST_OK)
-            break;
-        size_t g = 0;
-        while (g < ng && !same_group(&gs[g], s->name, tags, ntags))
-            g++;
-        if (g == ng) {
-            if (ng == gcap) {
-                size_t nc = gcap ? gcap * 2 : 16;
-                struct sgroup *n = realloc(gs, nc * sizeof(*n));
-                if (n == NULL) {
-                    rv = ST_ENOMEM;
-                    break;
-                }
-                gs = n;
-                gcap = nc;
-            }
-            gs[ng++] = (struct sgroup){.name = s->name, .tags = tags, .ntags = ntags};
-        }
-        struct sgroup *gr = &gs[g];
-        if (gr->n == gr->cap) {
-            size_t nc = gr->cap ? gr->cap * 2 : 4;
-            size_t *n = realloc(gr->series, nc * sizeof(*n));
-            if (n == NULL) {
+        /* Tags selected as columns vary per row: group and filter rows. */
+        bool per_row = s->is_tag != NULL;
+        struct sgroup *g = NULL;
+        if (!per_row) {
+            bool ok;
+            Strata__Tag **tags;
+            size_t ntags;
+            if ((rv = tag_match(p, q->condition, s, SIZE_MAX, &ok)) != ST_OK || !ok)
+                continue;
+            if ((rv = group_tags(p, q, s, SIZE_MAX, &tags, &ntags)) != ST_OK)
+                break;
+            if ((g = group_of(&gs, &ng, &gcap, s->name, tags, ntags)) == NULL) {
                 rv = ST_ENOMEM;
                 break;
             }
-            gr->series = n;
-            gr->cap = nc;
         }
-        gr->series[gr->n++] = i;
+        for (size_t r = 0; r < s->nrows && rv == ST_OK; r++) {
+            int64_t t = s->values[r * s->ncolumns].t;
+            if (t < q->min_ns || t > q->max_ns)
+                continue;
+            if (per_row) {
+                bool ok;
+                Strata__Tag **tags;
+                size_t ntags;
+                if ((rv = tag_match(p, q->condition, s, r, &ok)) != ST_OK || !ok)
+                    continue;
+                if ((rv = group_tags(p, q, s, r, &tags, &ntags)) != ST_OK)
+                    break;
+                if ((g = group_of(&gs, &ng, &gcap, s->name, tags, ntags)) == NULL) {
+                    rv = ST_ENOMEM;
+                    break;
+                }
+            }
+            rv = add_row(g, (struct srow){t, i, r});
+        }
     }
     bool raw = q->n_aggregates == 1 && q->aggregates[0] == STRATA__AGGREGATE_KIND__RAW;
     for (size_t g = 0; g < ng && rv == ST_OK; g++) {
-        size_t n = 0, cap = 0;
-        for (size_t k = 0; k < gs[g].n; k++)
-            cap += res->series[gs[g].series[k]].nrows;
-        free(rows);
-        rows = malloc((cap ? cap : 1) * sizeof(*rows));
-        if (rows == NULL) {
-            rv = ST_ENOMEM;
-            break;
-        }
-        for (size_t k = 0; k < gs[g].n; k++) {
-            const struct st_qseries *s = &res->series[gs[g].series[k]];
-            for (size_t r = 0; r < s->nrows; r++) {
-                int64_t t = s->values[r * s->ncolumns].t;
-                if (t >= q->min_ns && t <= q->max_ns)
-                    rows[n++] = (struct srow){t, gs[g].series[k], r};
-            }
-        }
+        struct srow *rows = gs[g].rows;
+        size_t n = gs[g].n;
         if (n == 0)
             continue;
         qsort(rows, n, sizeof(*rows), cmp_row);
@@ -661,8 +716,7 @@ int rq_sub_fetch(struct rq_plan *p, Strata__Query *q, rq_series_fn fn, void *arg
             rv = fn(arg, &sr);
     }
     for (size_t g = 0; g < ng; g++)
-        free(gs[g].series);
+        free(gs[g].rows);
     free(gs);
-    free(rows);
     return rv;
 }

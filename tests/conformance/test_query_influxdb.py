@@ -700,6 +700,22 @@ CASES = [
       "WHERE %s GROUP BY host) WHERE host = 'server02'" % WALL),
     C("sub_derivative", "SELECT derivative(m, 1h) FROM (SELECT mean(usage_user) AS m FROM cpu "
       "WHERE %s GROUP BY time(1h))" % W4H.replace("04:00", "08:00")),
+    C("sub_tag_column_where", "SELECT usage_user FROM (SELECT usage_user, host FROM cpu "
+      "WHERE %s) WHERE host = 'server03'" % W4H),
+    C("sub_tag_column_group", "SELECT max(usage_user) FROM (SELECT * FROM cpu WHERE %s) "
+      "GROUP BY host" % W4H),
+    C("sub_group_all", "SELECT count(m) FROM (SELECT mean(usage_user) AS m FROM cpu WHERE %s "
+      "GROUP BY time(1d), *) GROUP BY *" % WALL),
+    C("sub_fill", "SELECT mean(m) FROM (SELECT mean(usage_user) AS m FROM cpu WHERE %s "
+      "GROUP BY time(1h), host) WHERE %s GROUP BY time(2h) fill(linear)" % (WGAP, WGAP)),
+    C("sub_count_star", "SELECT count(*) FROM (SELECT usage_user, procs FROM cpu WHERE %s)"
+      % WDAY),
+    C("sub_desc_limit", "SELECT m FROM (SELECT max(usage_user) AS m FROM cpu WHERE %s "
+      "GROUP BY time(1h)) ORDER BY time DESC LIMIT 3" % WDAY),
+    C("sub_inner_error", "SELECT max(m) FROM (SELECT mean(nosuch) AS m FROM nosuch WHERE %s "
+      "GROUP BY time(1h))" % WDAY),
+    C("sub_outer_field_cond_agg", "SELECT count(m) FROM (SELECT mean(usage_user) AS m FROM cpu "
+      "WHERE %s GROUP BY time(1h), host) WHERE m > 60" % WDAY),
     C("sub_raw_group_by", "SELECT usage_user FROM (SELECT * FROM cpu WHERE %s) GROUP BY host"
       % W4H),
     # ---- SHOW --------------------------------------------------------------------------------
@@ -921,8 +937,6 @@ KNOWN = {
     "sel_max_tag": "a selector with other columns (the point's tags and fields) is not "
                    "implemented yet",
     "sel_max_fields": "as sel_max_tag",
-    "sub_raw_group_by": "tags selected as columns in a subquery are not tags of the outer "
-                        "statement yet (GROUP BY host over them)",
 }
 
 DELIBERATE = {
