@@ -165,12 +165,13 @@ static int rref_asc(const void *a, const void *b)
     return (x->s > y->s) - (x->s < y->s);
 }
 
+/* Newest first; at one time, the series in reverse key order (InfluxDB). */
 static int rref_desc(const void *a, const void *b)
 {
     const struct rref *x = a, *y = b;
     if (x->t != y->t)
         return x->t > y->t ? -1 : 1;
-    return (x->s > y->s) - (x->s < y->s);
+    return (x->s < y->s) - (x->s > y->s);
 }
 
 /* Packs rows @refs[0..n) into @sr. */
@@ -188,6 +189,24 @@ static int pack_rows(struct raw_group *g, const struct rref *refs, size_t n,
     for (size_t r = 0; r < n; r++)
         sr->times[r] = refs[r].t;
     sr->n_times = n;
+    /* The series of the rows, by key, for the router's merge. */
+    sr->row_series = q_alloc(a, (n + 1) * sizeof(*sr->row_series));
+    sr->series_keys = q_alloc(a, (g->nseries + 1) * sizeof(*sr->series_keys));
+    uint32_t *slot = q_alloc(a, (g->nseries + 1) * sizeof(*slot));
+    if (a->oom)
+        return ST_ENOMEM;
+    for (size_t s = 0; s < g->nseries; s++)
+        slot[s] = UINT32_MAX;
+    for (size_t r = 0; r < n; r++) {
+        uint32_t s = refs[r].s;
+        if (slot[s] == UINT32_MAX) {
+            slot[s] = (uint32_t)sr->n_series_keys;
+            sr->series_keys[sr->n_series_keys++] =
+                (ProtobufCBinaryData){g->series[s].it->key.len, (uint8_t *)g->series[s].it->key.p};
+        }
+        sr->row_series[r] = slot[s];
+    }
+    sr->n_row_series = n;
     for (size_t c = 0; c < g->ncols; c++) {
         Strata__Column *col = q_alloc(a, sizeof(*col));
         uint8_t *bits = q_alloc(a, (n + 7) / 8);

@@ -114,13 +114,22 @@ static int take_series(void *arg, const Strata__SeriesResult *sr)
     struct rq_group *g = rq_group_of(&c->gs, p->ar, sr);
     if (g == NULL)
         return ST_ENOMEM;
-    size_t n = p->ncols;
+    /* A row: the plan's columns, then the key of the series it comes from
+     * (a string in the answer's memory, or null), for the merge order. */
+    size_t n = p->ncols + 1;
+    const char **keys = rq_alloc(p->ar, (sr->n_series_keys + 1) * sizeof(*keys));
+    if (keys == NULL)
+        return ST_ENOMEM;
+    for (size_t i = 0; i < sr->n_series_keys; i++)
+        if ((keys[i] = rq_res_str(c->res, (const char *)sr->series_keys[i].data,
+                                  sr->series_keys[i].len)) == NULL)
+            return ST_ENOMEM;
     /* Where each output column comes from in this answer. */
     const Strata__Column **src = rq_alloc(p->ar, n * sizeof(*src));
     const Strata__TagColumn **tsrc = rq_alloc(p->ar, n * sizeof(*tsrc));
     if (src == NULL || tsrc == NULL)
         return ST_ENOMEM;
-    for (size_t k = 0; k < n; k++) {
+    for (size_t k = 0; k < p->ncols; k++) {
         src[k] = NULL;
         tsrc[k] = NULL;
         if (p->cols[k].kind == RQ_COL_FIELD) {
@@ -147,8 +156,12 @@ static int take_series(void *arg, const Strata__SeriesResult *sr)
         struct st_qv *row = (struct st_qv *)g->items + g->n * n;
         memset(row, 0, n * sizeof(*row));
         row[0] = (struct st_qv){.kind = ST_QV_TIME, .t = sr->times[r]};
+        if (r < sr->n_row_series && sr->row_series[r] < sr->n_series_keys) {
+            const char *key = keys[sr->row_series[r]];
+            row[n - 1] = (struct st_qv){.kind = ST_QV_STRING, .s = {key, strlen(key)}};
+        }
         bool any = false;
-        for (size_t k = 1; k < n; k++) {
+        for (size_t k = 1; k < p->ncols; k++) {
             if (src[k] != NULL) {
                 if (column_value(c, src[k], r, &row[k]) != ST_OK)
                     return ST_ENOMEM;
@@ -172,14 +185,28 @@ static int take_series(void *arg, const Strata__SeriesResult *sr)
     return ST_OK;
 }
 
-/* Stable merge sort of rows of @n columns by time. */
+/* The order of rows @x and @y of @n columns: time, then the key of their
+ * series (the last column), both reversed with @desc, as InfluxDB orders
+ * rows of several series. */
+static int row_cmp(const struct st_qv *x, const struct st_qv *y, size_t n, bool desc)
+{
+    int c = (x->t > y->t) - (x->t < y->t);
+    if (c == 0) {
+        const struct st_qv *kx = &x[n - 1], *ky = &y[n - 1];
+        if (kx->kind == ST_QV_STRING && ky->kind == ST_QV_STRING)
+            c = strcmp(kx->s.p, ky->s.p);
+    }
+    return desc ? -c : c;
+}
+
+/* Stable merge sort of rows of @n columns (row_cmp order). */
 static int sort_rows(struct st_qv *rows, size_t nrows, size_t n, bool desc)
 {
     if (nrows < 2)
         return ST_OK;
     bool sorted = true;
     for (size_t i = 1; i < nrows && sorted; i++)
-        sorted = desc ? rows[(i - 1) * n].t >= rows[i * n].t : rows[(i - 1) * n].t <= rows[i * n].t;
+        sorted = row_cmp(&rows[(i - 1) * n], &rows[i * n], n, desc) <= 0;
     if (sorted)
         return ST_OK;
     struct st_qv *tmp = malloc(nrows * n * sizeof(*tmp));
@@ -191,8 +218,8 @@ static int sort_rows(struct st_qv *rows, size_t nrows, size_t n, bool desc)
             size_t hi = lo + 2 * width < nrows ? lo + 2 * width : nrows;
             size_t a = lo, b = mid, o = lo;
             while (a < mid || b < hi) {
-                bool take_a = b >= hi || (a < mid && (desc ? rows[a * n].t >= rows[b * n].t
-                                                           : rows[a * n].t <= rows[b * n].t));
+                bool take_a =
+                    b >= hi || (a < mid && row_cmp(&rows[a * n], &rows[b * n], n, desc) <= 0);
                 size_t from = take_a ? a++ : b++;
                 memcpy(&tmp[o++ * n], &rows[from * n], n * sizeof(*tmp));
             }
@@ -263,7 +290,7 @@ int rq_run_raw(struct rq_plan *p, struct st_qres *res)
         if (sel->slimit > 0 && emitted == (size_t)sel->slimit)
             break;
         struct st_qv *rows = g->items;
-        if ((rv = sort_rows(rows, g->n, p->ncols, sel->desc)) != ST_OK)
+        if ((rv = sort_rows(rows, g->n, p->ncols + 1, sel->desc)) != ST_OK)
             goto out;
         size_t from = sel->offset > 0 ? (size_t)sel->offset : 0, to = g->n;
         if (limit > 0 && from + (size_t)limit < to)
@@ -281,7 +308,7 @@ int rq_run_raw(struct rq_plan *p, struct st_qres *res)
                 rv = ST_ENOMEM;
                 goto out;
             }
-            memcpy(row, &rows[r * p->ncols], p->nout * sizeof(*row));
+            memcpy(row, &rows[r * (p->ncols + 1)], p->nout * sizeof(*row));
         }
         emitted++;
     }
