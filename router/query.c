@@ -331,7 +331,8 @@ static int plan_dims(struct rq_plan *p, int64_t now)
             return rq_fail(p, "only time() calls allowed in dimensions");
         }
     }
-    qsort(p->group_tags, p->ngroup_tags, sizeof(*p->group_tags), cmp_str);
+    if (p->ngroup_tags > 1)
+        qsort(p->group_tags, p->ngroup_tags, sizeof(*p->group_tags), cmp_str);
     return ST_OK;
 }
 
@@ -603,7 +604,8 @@ int st_query_select(const struct st_query_env *env, const struct st_query_req *r
         if (!skip[i])
             rv = run_source(&plans[i], rest[i], res);
     if (rv == ST_OK && sel->nsources > 1)
-        qsort(res->series, res->nseries, sizeof(*res->series), cmp_series);
+        if (res->nseries > 1)
+            qsort(res->series, res->nseries, sizeof(*res->series), cmp_series);
     for (size_t i = 0; plans != NULL && i < sel->nsources; i++)
         st_qres_free(plans[i].sub);
 out:

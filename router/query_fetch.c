@@ -500,7 +500,8 @@ static int collect_mfields(struct rq_plan *p, const struct rq_resps *rs)
             k[m++] = pair;
         }
     }
-    qsort(k, m, sizeof(*k), cmp_cstr);
+    if (m > 1)
+        qsort(k, m, sizeof(*k), cmp_cstr);
     p->mfields = k;
     p->nmfields = m;
     return ST_OK;

@@ -125,7 +125,8 @@ static int cmp_group(const void *a, const void *b)
 
 void rq_groups_sort(struct rq_groups *gs, bool desc)
 {
-    qsort(gs->v, gs->n, sizeof(*gs->v), cmp_group);
+    if (gs->n > 1)
+        qsort(gs->v, gs->n, sizeof(*gs->v), cmp_group);
     /* ORDER BY time DESC lists the series in reverse order too (InfluxDB). */
     for (size_t i = 0; desc && i < gs->n / 2; i++) {
         struct rq_group *t = gs->v[i];

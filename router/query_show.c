@@ -199,10 +199,20 @@ static struct st_qv qv_str(const char *s)
     return v;
 }
 
+/* Copies the string of @v into the result's memory: the listings live in
+ * the plan's arena, freed before the answer is written. */
+static int own(struct st_qres *res, struct st_qv *v)
+{
+    if (v->kind != ST_QV_STRING)
+        return ST_OK;
+    v->s.p = rq_res_str(res, v->s.p, v->s.len);
+    return v->s.p != NULL ? ST_OK : ST_ENOMEM;
+}
+
 static int row1(struct st_qres *res, struct st_qv a)
 {
     struct st_qv *r = rq_res_row(res);
-    if (r == NULL)
+    if (r == NULL || own(res, &a) != ST_OK)
         return ST_ENOMEM;
     r[0] = a;
     return ST_OK;
@@ -211,7 +221,7 @@ static int row1(struct st_qres *res, struct st_qv a)
 static int row2(struct st_qres *res, struct st_qv a, struct st_qv b)
 {
     struct st_qv *r = rq_res_row(res);
-    if (r == NULL)
+    if (r == NULL || own(res, &a) != ST_OK || own(res, &b) != ST_OK)
         return ST_ENOMEM;
     r[0] = a;
     r[1] = b;

@@ -339,7 +339,8 @@ static int group_tags(struct rq_plan *p, const Strata__Query *q, const struct st
         t->value = (char *)row_tag(s, r, key);
         tags[m++] = t;
     }
-    qsort(tags, m, sizeof(*tags), cmp_tag);
+    if (m > 1)
+        qsort(tags, m, sizeof(*tags), cmp_tag);
     *out = tags;
     *n = m;
     return ST_OK;
