@@ -15,9 +15,9 @@
  * (docs/influxql.md).
  *
  * The statements that manage the catalogue and those that read or delete
- * data (SELECT, SHOW MEASUREMENTS ... DELETE) are parsed completely, the
- * latter into struct st_iql_select. The few others InfluxQL has (SHOW
- * QUERIES, continuous queries, subscriptions, the cardinality statements,
+ * data (SELECT, SHOW MEASUREMENTS ... DELETE, the cardinality statements)
+ * are parsed completely, the latter into struct st_iql_select. The few
+ * others InfluxQL has (SHOW QUERIES, continuous queries, subscriptions,
  * EXPLAIN ...) are recognised by their leading keywords and kept as
  * ST_IQL_UNSUPPORTED with their text, so that an executor can answer "not
  * implemented yet" for them alone. Adding a statement means adding a kind,
@@ -56,6 +56,13 @@ enum st_iql_kind {
     ST_IQL_DROP_MEASUREMENT,  /* name */
     ST_IQL_DROP_SERIES,       /* sel: sources, cond (at least one of them) */
     ST_IQL_DELETE,            /* sel: sources, cond (at least one of them) */
+    /* SHOW ... [EXACT] CARDINALITY: db (ON), exact, sel: sources, cond, dims
+     * (GROUP BY), limit, offset; TAG VALUES also tag_key_op/tag_keys/tag_key_regex. */
+    ST_IQL_SHOW_SERIES_CARDINALITY,
+    ST_IQL_SHOW_MEASUREMENT_CARDINALITY,
+    ST_IQL_SHOW_TAG_KEY_CARDINALITY,
+    ST_IQL_SHOW_TAG_VALUES_CARDINALITY,
+    ST_IQL_SHOW_FIELD_KEY_CARDINALITY,
 };
 
 /* ---- Expressions (SELECT fields, WHERE, GROUP BY, calls) ----------------
@@ -232,6 +239,7 @@ struct st_iql_stmt {
     const char *rp_name;  /* CREATE DATABASE ... WITH NAME, else NULL */
     struct st_iql_rp_opts rp;
     enum st_iql_priv priv;     /* GRANT, REVOKE */
+    bool exact;                /* SHOW ... EXACT CARDINALITY */
     struct st_iql_select *sel; /* SELECT, SHOW MEASUREMENTS ... DELETE (see the kinds) */
     const char *what;          /* its leading keywords, "SHOW MEASUREMENTS" (every kind) */
     const char *text;          /* the statement as written, no ';' (every kind) */
@@ -273,6 +281,12 @@ struct st_iql_param {
  * call): each $name in an expression becomes the literal of its value. */
 int st_iql_parse_params(const char *text, size_t len, const struct st_iql_param *params, size_t n,
                         struct st_iql_query **out, struct st_buf *err);
+
+/* Whether InfluxDB 1.6 answers the cardinality statement @s with its
+ * estimate (one series, column "cardinality estimation", over every policy)
+ * rather than running it as a SELECT: SHOW SERIES or MEASUREMENT
+ * CARDINALITY without EXACT, FROM, WHERE, GROUP BY, LIMIT or OFFSET. */
+bool st_iql_card_estimate(const struct st_iql_stmt *s);
 
 /* Frees @q and everything it holds. NULL is fine. */
 void st_iql_free(struct st_iql_query *q);

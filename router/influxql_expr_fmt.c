@@ -281,6 +281,17 @@ static int put_fill(const struct st_iql_select *sel, struct st_buf *out)
     }
 }
 
+static int put_dims(const struct st_iql_select *sel, struct st_buf *out)
+{
+    int rv = ST_OK;
+    for (size_t i = 0; rv == ST_OK && i < sel->ndims; i++) {
+        rv = st_buf_puts(out, i == 0 ? " GROUP BY " : ", ");
+        if (rv == ST_OK)
+            rv = st_iql_expr_string(sel->dims[i], out);
+    }
+    return rv;
+}
+
 static int put_select(const struct st_iql_select *sel, struct st_buf *out)
 {
     int rv = st_buf_puts(out, "SELECT ");
@@ -306,11 +317,8 @@ static int put_select(const struct st_iql_select *sel, struct st_buf *out)
         rv = put_sources(sel, out);
     if (rv == ST_OK)
         rv = put_where(sel, out);
-    for (size_t i = 0; rv == ST_OK && i < sel->ndims; i++) {
-        rv = st_buf_puts(out, i == 0 ? " GROUP BY " : ", ");
-        if (rv == ST_OK)
-            rv = st_iql_expr_string(sel->dims[i], out);
-    }
+    if (rv == ST_OK)
+        rv = put_dims(sel, out);
     if (rv == ST_OK)
         rv = put_fill(sel, out);
     if (rv == ST_OK)
@@ -362,6 +370,36 @@ static int put_tag_key_expr(const struct st_iql_select *sel, struct st_buf *out)
     }
 }
 
+/* SHOW <what> [EXACT] CARDINALITY [ON db] [FROM ...] [WITH KEY ...] [WHERE
+ * ...] [GROUP BY ...] [LIMIT n] [OFFSET n]. */
+static int put_cardinality(const struct st_iql_stmt *s, struct st_buf *out)
+{
+    static const char *const names[] = {
+        [ST_IQL_SHOW_SERIES_CARDINALITY] = "SHOW SERIES",
+        [ST_IQL_SHOW_MEASUREMENT_CARDINALITY] = "SHOW MEASUREMENT",
+        [ST_IQL_SHOW_TAG_KEY_CARDINALITY] = "SHOW TAG KEY",
+        [ST_IQL_SHOW_TAG_VALUES_CARDINALITY] = "SHOW TAG VALUES",
+        [ST_IQL_SHOW_FIELD_KEY_CARDINALITY] = "SHOW FIELD KEY",
+    };
+    const struct st_iql_select *sel = s->sel;
+    int rv = st_buf_printf(out, "%s%s CARDINALITY", names[s->kind], s->exact ? " EXACT" : "");
+    if (rv == ST_OK)
+        rv = put_on(s, out, true);
+    if (rv == ST_OK)
+        rv = put_sources(sel, out);
+    if (rv == ST_OK && s->kind == ST_IQL_SHOW_TAG_VALUES_CARDINALITY)
+        rv = put_tag_key_expr(sel, out);
+    if (rv == ST_OK)
+        rv = put_where(sel, out);
+    if (rv == ST_OK)
+        rv = put_dims(sel, out);
+    if (rv == ST_OK && sel->limit > 0)
+        rv = st_buf_printf(out, " LIMIT %" PRId64, sel->limit);
+    if (rv == ST_OK && sel->offset > 0)
+        rv = st_buf_printf(out, " OFFSET %" PRId64, sel->offset);
+    return rv;
+}
+
 int iql_data_stmt_string(const struct st_iql_stmt *s, struct st_buf *out)
 {
     const struct st_iql_select *sel = s->sel;
@@ -405,6 +443,12 @@ int iql_data_stmt_string(const struct st_iql_stmt *s, struct st_buf *out)
         if (rv == ST_OK)
             rv = put_sources(sel, out);
         return rv == ST_OK ? put_where(sel, out) : rv;
+    case ST_IQL_SHOW_SERIES_CARDINALITY:
+    case ST_IQL_SHOW_MEASUREMENT_CARDINALITY:
+    case ST_IQL_SHOW_TAG_KEY_CARDINALITY:
+    case ST_IQL_SHOW_TAG_VALUES_CARDINALITY:
+    case ST_IQL_SHOW_FIELD_KEY_CARDINALITY:
+        return put_cardinality(s, out);
     default:
         return ST_EINVAL;
     }

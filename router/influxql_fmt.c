@@ -273,6 +273,11 @@ int st_iql_stmt_string(const struct st_iql_stmt *s, struct st_buf *out)
     case ST_IQL_DROP_MEASUREMENT:
     case ST_IQL_DROP_SERIES:
     case ST_IQL_DELETE:
+    case ST_IQL_SHOW_SERIES_CARDINALITY:
+    case ST_IQL_SHOW_MEASUREMENT_CARDINALITY:
+    case ST_IQL_SHOW_TAG_KEY_CARDINALITY:
+    case ST_IQL_SHOW_TAG_VALUES_CARDINALITY:
+    case ST_IQL_SHOW_FIELD_KEY_CARDINALITY:
         return iql_data_stmt_string(s, out);
     }
     return ST_EINVAL;

@@ -316,6 +316,7 @@ int iql_parse_select_body(struct iql_parser *p, struct st_iql_select **out);
 int iql_parse_sources(struct iql_parser *p, bool subqueries, struct st_iql_select *sel);
 int iql_parse_source(struct iql_parser *p, bool subqueries, struct st_iql_source *out);
 int iql_parse_condition(struct iql_parser *p, struct st_iql_expr **out);
+int iql_parse_dimensions(struct iql_parser *p, struct st_iql_select *sel);
 int iql_parse_order_by(struct iql_parser *p, bool *desc);
 int iql_parse_opt_int(struct iql_parser *p, enum iql_tok t, int64_t *out);
 int iql_parse_select(struct iql_parser *p, struct st_iql_stmt *s);
@@ -328,6 +329,9 @@ int iql_parse_show_tag_values(struct iql_parser *p, struct st_iql_stmt *s);
 int iql_parse_show_field_keys(struct iql_parser *p, struct st_iql_stmt *s);
 int iql_parse_show_series(struct iql_parser *p, struct st_iql_stmt *s);
 int iql_parse_show_shards(struct iql_parser *p, struct st_iql_stmt *s);
+int iql_parse_show_measurement_card(struct iql_parser *p, struct st_iql_stmt *s);
+int iql_parse_show_tag_key_card(struct iql_parser *p, struct st_iql_stmt *s);
+int iql_parse_show_field_key_card(struct iql_parser *p, struct st_iql_stmt *s);
 int iql_parse_show_shard_groups(struct iql_parser *p, struct st_iql_stmt *s);
 
 /* Printing (influxql_expr_fmt.c): InfluxDB's QuoteIdent of several

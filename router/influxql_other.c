@@ -1,5 +1,5 @@
 /* Statements strata does not run yet: SHOW QUERIES, continuous queries,
- * subscriptions, the cardinality statements, KILL QUERY, DROP SHARD,
+ * subscriptions, KILL QUERY, DROP SHARD,
  * EXPLAIN ...
  *
  * They are valid InfluxQL, so a query holding one must parse, and the
@@ -9,7 +9,7 @@
  * Statements with a short fixed grammar (SHOW QUERIES, KILL QUERY 12, DROP
  * CONTINUOUS QUERY q ON db ...) are parsed exactly, with InfluxDB's
  * errors, and EXPLAIN parses its SELECT completely. The others (CREATE
- * CONTINUOUS QUERY, the subscriptions, the cardinality statements) get the
+ * CONTINUOUS QUERY, the subscriptions) get the
  * checks InfluxDB makes on their first tokens, then their tokens are
  * skipped up to the next ';' or the end, with no further checks. Skipping
  * must not stop at a ';' inside a regular expression, which the lexer

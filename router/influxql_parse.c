@@ -175,13 +175,16 @@ struct node {
 #define NOARGS iql_parse_noargs
 
 static const struct node SHOW_CONTINUOUS[] = {LEAF(T_QUERIES, NOARGS)};
-static const struct node SHOW_FIELD[] = {LEAF(T_KEY, SKIP),
+static const struct node SHOW_FIELD[] = {LEAF(T_KEY, iql_parse_show_field_key_card),
                                          LEAF(T_KEYS, iql_parse_show_field_keys)};
 static const struct node SHOW_GRANTS[] = {LEAF(T_FOR, iql_parse_show_grants)};
-static const struct node SHOW_MEASUREMENT[] = {LEAF(T_EXACT, SKIP), LEAF(T_CARDINALITY, SKIP)};
+static const struct node SHOW_MEASUREMENT[] = {
+    LEAF(T_EXACT, iql_parse_show_measurement_card),
+    LEAF(T_CARDINALITY, iql_parse_show_measurement_card)};
 static const struct node SHOW_RETENTION[] = {LEAF(T_POLICIES, iql_parse_show_rps)};
 static const struct node SHOW_SHARD[] = {LEAF(T_GROUPS, iql_parse_show_shard_groups)};
-static const struct node SHOW_TAG[] = {LEAF(T_KEY, SKIP), LEAF(T_KEYS, iql_parse_show_tag_keys),
+static const struct node SHOW_TAG[] = {LEAF(T_KEY, iql_parse_show_tag_key_card),
+                                       LEAF(T_KEYS, iql_parse_show_tag_keys),
                                        LEAF(T_VALUES, iql_parse_show_tag_values)};
 static const struct node SHOW[] = {
     BRANCH(T_CONTINUOUS, SHOW_CONTINUOUS),

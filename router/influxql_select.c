@@ -263,7 +263,7 @@ int iql_parse_condition(struct iql_parser *p, struct st_iql_expr **out)
     return iql_parse_expr(p, out);
 }
 
-static int parse_dimensions(struct iql_parser *p, struct st_iql_select *sel)
+int iql_parse_dimensions(struct iql_parser *p, struct st_iql_select *sel)
 {
     const struct iql_token *t;
     NEXT(t, p);
@@ -489,7 +489,7 @@ int iql_parse_select_body(struct iql_parser *p, struct st_iql_select **out)
     if (rv == ST_OK)
         rv = iql_parse_condition(p, &sel->cond);
     if (rv == ST_OK)
-        rv = parse_dimensions(p, sel);
+        rv = iql_parse_dimensions(p, sel);
     if (rv == ST_OK)
         rv = parse_fill(p, sel);
     if (rv == ST_OK)

@@ -4,9 +4,10 @@
  * in a fixed order per statement; ON db goes to stmt->db, the rest to
  * stmt->sel.
  *
- * The cardinality statements that share a prefix with these (SHOW SERIES
- * [EXACT] CARDINALITY, SHOW TAG VALUES [EXACT] CARDINALITY) stay
- * UNSUPPORTED: their name is read here and the rest skipped.
+ * The cardinality statements (SHOW SERIES / MEASUREMENT / TAG KEY / TAG
+ * VALUES / FIELD KEY [EXACT] CARDINALITY) share one grammar after their
+ * name: [ON db] [FROM sources] [WITH KEY ..., TAG VALUES only] [WHERE]
+ * [GROUP BY] [LIMIT] [OFFSET], as InfluxDB 1.6's parser reads them.
  *
  * Failure modes: ST_EPARSE with InfluxDB's message, ST_ENOMEM.
  */
@@ -62,15 +63,80 @@ static int parse_tail(struct iql_parser *p, struct st_iql_select *sel)
     return rv;
 }
 
-/* A cardinality statement whose [EXACT] CARDINALITY was just read: it
- * names the statement; the rest is kept unchecked. */
-static int cardinality(struct iql_parser *p, struct st_iql_stmt *s, bool exact)
+static int parse_tag_key_expr(struct iql_parser *p, struct st_iql_select *sel);
+
+/* A cardinality statement of @kind whose [EXACT] CARDINALITY was just read
+ * (the path names it up to EXACT): the rest of its clauses. */
+static int cardinality(struct iql_parser *p, struct st_iql_stmt *s, enum st_iql_kind kind,
+                       bool exact)
 {
-    if ((exact && iql_append_path(p, T_EXACT) != ST_OK) ||
-        iql_append_path(p, T_CARDINALITY) != ST_OK)
+    if (p->last != T_CARDINALITY && iql_append_path(p, T_CARDINALITY) != ST_OK)
         return ST_ENOMEM; /* UNTESTED: the path buffer is large enough */
     p->last = T_CARDINALITY;
-    return iql_skip_rest(p, s, false);
+    int rv = begin(p, s, kind);
+    s->exact = exact;
+    if (rv == ST_OK)
+        rv = parse_on(p, s);
+    if (rv == ST_OK)
+        rv = parse_from(p, s->sel);
+    if (rv == ST_OK && kind == ST_IQL_SHOW_TAG_VALUES_CARDINALITY)
+        rv = parse_tag_key_expr(p, s->sel);
+    if (rv == ST_OK)
+        rv = iql_parse_condition(p, &s->sel->cond);
+    if (rv == ST_OK)
+        rv = iql_parse_dimensions(p, s->sel);
+    if (rv == ST_OK)
+        rv = iql_parse_opt_int(p, T_LIMIT, &s->sel->limit);
+    if (rv == ST_OK)
+        rv = iql_parse_opt_int(p, T_OFFSET, &s->sel->offset);
+    return rv;
+}
+
+/* SHOW TAG KEY / FIELD KEY: [EXACT] CARDINALITY. */
+static int key_cardinality(struct iql_parser *p, struct st_iql_stmt *s, enum st_iql_kind kind)
+{
+    const struct iql_token *t;
+    NEXT(t, p);
+    bool exact = t->tok == T_EXACT;
+    if (exact)
+        NEXT(t, p);
+    if (t->tok != T_CARDINALITY)
+        return iql_err_expected(p, t, exact ? "CARDINALITY" : "EXACT, CARDINALITY");
+    if (exact && iql_append_path(p, T_EXACT) != ST_OK)
+        return ST_ENOMEM; /* UNTESTED: the path buffer is large enough */
+    return cardinality(p, s, kind, exact);
+}
+
+int iql_parse_show_measurement_card(struct iql_parser *p, struct st_iql_stmt *s)
+{
+    /* The tree read EXACT or CARDINALITY (p->last). */
+    bool exact = p->last == T_EXACT;
+    if (exact) {
+        const struct iql_token *t;
+        NEXT(t, p);
+        if (t->tok != T_CARDINALITY)
+            return iql_err_expected(p, t, "CARDINALITY");
+    }
+    return cardinality(p, s, ST_IQL_SHOW_MEASUREMENT_CARDINALITY, exact);
+}
+
+int iql_parse_show_tag_key_card(struct iql_parser *p, struct st_iql_stmt *s)
+{
+    return key_cardinality(p, s, ST_IQL_SHOW_TAG_KEY_CARDINALITY);
+}
+
+int iql_parse_show_field_key_card(struct iql_parser *p, struct st_iql_stmt *s)
+{
+    return key_cardinality(p, s, ST_IQL_SHOW_FIELD_KEY_CARDINALITY);
+}
+
+bool st_iql_card_estimate(const struct st_iql_stmt *s)
+{
+    if (s->kind != ST_IQL_SHOW_SERIES_CARDINALITY && s->kind != ST_IQL_SHOW_MEASUREMENT_CARDINALITY)
+        return false;
+    const struct st_iql_select *sel = s->sel;
+    return !s->exact && sel->nsources == 0 && sel->cond == NULL && sel->ndims == 0 &&
+           sel->limit <= 0 && sel->offset <= 0;
 }
 
 int iql_parse_show_measurements(struct iql_parser *p, struct st_iql_stmt *s)
@@ -190,10 +256,12 @@ int iql_parse_show_tag_values(struct iql_parser *p, struct st_iql_stmt *s)
         NEXT(t, p);
         if (t->tok != T_CARDINALITY)
             return iql_err_expected(p, t, "CARDINALITY");
-        return cardinality(p, s, true);
+        if (iql_append_path(p, T_EXACT) != ST_OK)
+            return ST_ENOMEM; /* UNTESTED: the path buffer is large enough */
+        return cardinality(p, s, ST_IQL_SHOW_TAG_VALUES_CARDINALITY, true);
     }
     if (t->tok == T_CARDINALITY)
-        return cardinality(p, s, false);
+        return cardinality(p, s, ST_IQL_SHOW_TAG_VALUES_CARDINALITY, false);
     iql_unscan(p);
     int rv = begin(p, s, ST_IQL_SHOW_TAG_VALUES);
     if (rv == ST_OK)
@@ -226,8 +294,11 @@ int iql_parse_show_series(struct iql_parser *p, struct st_iql_stmt *s)
     if (!exact)
         iql_unscan(p);
     NEXT(t, p);
-    if (t->tok == T_CARDINALITY)
-        return cardinality(p, s, exact);
+    if (t->tok == T_CARDINALITY) {
+        if (exact && iql_append_path(p, T_EXACT) != ST_OK)
+            return ST_ENOMEM; /* UNTESTED: the path buffer is large enough */
+        return cardinality(p, s, ST_IQL_SHOW_SERIES_CARDINALITY, exact);
+    }
     iql_unscan(p);
     int rv = begin(p, s, ST_IQL_SHOW_SERIES);
     if (rv == ST_OK)

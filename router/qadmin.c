@@ -75,7 +75,15 @@ static enum st_auth_need needs(const struct st_qctx *ctx, const struct st_iql_st
     case ST_IQL_SHOW_TAG_VALUES:
     case ST_IQL_SHOW_FIELD_KEYS:
     case ST_IQL_SHOW_SERIES:
-        /* InfluxDB 1.6: READ on the ON database, else db=. */
+    case ST_IQL_SHOW_SERIES_CARDINALITY:
+    case ST_IQL_SHOW_MEASUREMENT_CARDINALITY:
+    case ST_IQL_SHOW_TAG_KEY_CARDINALITY:
+    case ST_IQL_SHOW_TAG_VALUES_CARDINALITY:
+    case ST_IQL_SHOW_FIELD_KEY_CARDINALITY:
+        /* InfluxDB 1.6: READ on the ON database, else db=. (For the
+         * cardinality statements 1.6 asks READ on the databases of the FROM
+         * sources only, so nothing without FROM; strata asks READ on the
+         * database they read.) */
         *db = s->db != NULL && s->db[0] != '\0' ? s->db : ctx->db;
         return ST_AUTH_NEED_READ;
     case ST_IQL_DROP_SERIES:
@@ -170,6 +178,11 @@ static bool is_command(const struct st_iql_stmt *s)
     case ST_IQL_SHOW_TAG_VALUES:
     case ST_IQL_SHOW_FIELD_KEYS:
     case ST_IQL_SHOW_SERIES:
+    case ST_IQL_SHOW_SERIES_CARDINALITY:
+    case ST_IQL_SHOW_MEASUREMENT_CARDINALITY:
+    case ST_IQL_SHOW_TAG_KEY_CARDINALITY:
+    case ST_IQL_SHOW_TAG_VALUES_CARDINALITY:
+    case ST_IQL_SHOW_FIELD_KEY_CARDINALITY:
     case ST_IQL_SHOW_SHARDS:
     case ST_IQL_SHOW_SHARD_GROUPS:
         return false;
@@ -189,6 +202,13 @@ static enum st_qout_shape shape(const struct st_iql_stmt *s)
     case ST_IQL_SHOW_TAG_KEYS:
     case ST_IQL_SHOW_TAG_VALUES:
         return ST_QOUT_PER_SERIES;
+    case ST_IQL_SHOW_SERIES_CARDINALITY:
+    case ST_IQL_SHOW_MEASUREMENT_CARDINALITY:
+    case ST_IQL_SHOW_TAG_KEY_CARDINALITY:
+    case ST_IQL_SHOW_TAG_VALUES_CARDINALITY:
+    case ST_IQL_SHOW_FIELD_KEY_CARDINALITY:
+        /* InfluxDB runs them as SELECTs, but for its estimates. */
+        return st_iql_card_estimate(s) ? ST_QOUT_WHOLE : ST_QOUT_ROWS;
     default:
         return ST_QOUT_WHOLE;
     }

@@ -408,6 +408,11 @@ int qa_exec(struct qa_run *r, const struct st_iql_stmt *s)
     case ST_IQL_SHOW_TAG_VALUES:
     case ST_IQL_SHOW_FIELD_KEYS:
     case ST_IQL_SHOW_SERIES:
+    case ST_IQL_SHOW_SERIES_CARDINALITY:
+    case ST_IQL_SHOW_MEASUREMENT_CARDINALITY:
+    case ST_IQL_SHOW_TAG_KEY_CARDINALITY:
+    case ST_IQL_SHOW_TAG_VALUES_CARDINALITY:
+    case ST_IQL_SHOW_FIELD_KEY_CARDINALITY:
         return qa_show_data(r, s);
     case ST_IQL_SHOW_SHARDS:
     case ST_IQL_SHOW_SHARD_GROUPS:

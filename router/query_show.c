@@ -14,6 +14,15 @@
  * runs as SELECTs read the source's policy (the default one unless
  * named), as 1.6 does.
  *
+ * The cardinality statements count the same sorted, de-duplicated entries:
+ * distinct series, measurements, tag keys, tag values or field keys, per
+ * measurement (one series "count" each) or, for SHOW MEASUREMENT EXACT
+ * CARDINALITY, in all. InfluxDB 1.6 answers SHOW SERIES / MEASUREMENT
+ * CARDINALITY without clauses with a HyperLogLog estimate over every
+ * policy; strata answers the exact count there too. Where 1.6 adds up
+ * per-shard counts (SHOW SERIES EXACT CARDINALITY counts a series once per
+ * shard group holding it) strata counts each series once.
+ *
  * Failure modes: a bad condition or regex is the statement's error; an
  * owner that fails is replaced by the next owner of its shards; a shard
  * none of them answers for fails the statement (ST_EUNAVAIL), as SELECT.
@@ -325,9 +334,132 @@ static int per_measurement(struct shw *x, struct st_qres *res, const char *c0, c
     return rv;
 }
 
+/* Cardinality --------------------------------------------------------------------------- */
+
+static int show_tag_values(struct shw *x, struct st_qres *res);
+
+/* What a cardinality statement counts of the entries of a measurement. */
+enum count_by {
+    BY_MEASUREMENT, /* the measurements */
+    BY_KEY,         /* tag or field keys */
+    BY_VALUE,       /* tag values, series keys */
+};
+
+static struct st_qv qv_int(size_t n)
+{
+    struct st_qv v = {.kind = ST_QV_INT, .i = (int64_t)n};
+    return v;
+}
+
+/* Leaves the distinct entries of what @by counts, sorted. */
+static void distinct(struct shw *x, enum count_by by)
+{
+    for (size_t i = 0; i < x->n; i++) {
+        struct ent *e = &x->e[i];
+        e->type = STRATA__FIELD_TYPE__FIELD_TYPE_UNSPECIFIED;
+        if (by != BY_KEY)
+            e->k = "";
+        if (by != BY_VALUE)
+            e->v = "";
+    }
+    sort_unique(x);
+}
+
+/* One series @name, column @col, row @n: the one row of InfluxDB's SELECT
+ * count(...), so OFFSET 1 or more leaves the series without rows, which is
+ * not written. */
+static int count_series(struct shw *x, struct st_qres *res, const char *name, const char *col,
+                        size_t n)
+{
+    const struct st_iql_select *sel = x->s->sel;
+    if (!kept(0, sel->offset, sel->limit))
+        return ST_OK;
+    int rv = series(res, name, col, NULL);
+    return rv == ST_OK ? row1(res, qv_int(n)) : rv;
+}
+
+/* A series per measurement, column "count": its distinct entries by @by. */
+static int count_per_measurement(struct shw *x, struct st_qres *res, enum count_by by)
+{
+    distinct(x, by);
+    int rv = ST_OK;
+    for (size_t i = 0; rv == ST_OK && i < x->n;) {
+        size_t end = run_end(x, i);
+        rv = count_series(x, res, x->e[i].m, "count", end - i);
+        i = end;
+    }
+    return rv;
+}
+
+/* SHOW SERIES / MEASUREMENT CARDINALITY without clauses: InfluxDB's estimate
+ * over every policy, answered with the exact count. */
+static int card_estimate(struct shw *x, struct st_qres *res)
+{
+    bool series_kind = x->s->kind == ST_IQL_SHOW_SERIES_CARDINALITY;
+    int rv = ST_OK;
+    if (st_cat_database(x->p.cat, x->p.db) != NULL)
+        rv = list_all(x,
+                      series_kind ? STRATA__SCHEMA_KIND__SERIES : STRATA__SCHEMA_KIND__MEASUREMENTS,
+                      false, NULL, 0, NULL);
+    if (rv != ST_OK)
+        return rv;
+    distinct(x, series_kind ? BY_VALUE : BY_MEASUREMENT);
+    if ((rv = series(res, "", "cardinality estimation", NULL)) != ST_OK)
+        return rv;
+    return row1(res, qv_int(x->n));
+}
+
+/* The statements InfluxDB 1.6 runs as SELECT count(...) over the source's
+ * policy. */
+static int card_select(struct shw *x, struct st_qres *res)
+{
+    const struct st_iql_stmt *s = x->s;
+    int rv;
+    switch (s->kind) {
+    case ST_IQL_SHOW_SERIES_CARDINALITY:
+        rv = list_all(x, STRATA__SCHEMA_KIND__SERIES, true, NULL, 0, NULL);
+        return rv == ST_OK ? count_per_measurement(x, res, BY_VALUE) : rv;
+    case ST_IQL_SHOW_MEASUREMENT_CARDINALITY:
+        if ((rv = list_all(x, STRATA__SCHEMA_KIND__MEASUREMENTS, true, NULL, 0, NULL)) != ST_OK)
+            return rv;
+        distinct(x, BY_MEASUREMENT);
+        return x->n > 0 ? count_series(x, res, "", "count", x->n) : ST_OK;
+    case ST_IQL_SHOW_TAG_KEY_CARDINALITY:
+        rv = list_all(x, STRATA__SCHEMA_KIND__TAG_KEYS, true, NULL, 0, NULL);
+        return rv == ST_OK ? count_per_measurement(x, res, BY_KEY) : rv;
+    case ST_IQL_SHOW_FIELD_KEY_CARDINALITY:
+        rv = list_all(x, STRATA__SCHEMA_KIND__FIELD_KEYS, true, NULL, 0, NULL);
+        return rv == ST_OK ? count_per_measurement(x, res, BY_KEY) : rv;
+    default: /* TAG VALUES */
+        return show_tag_values(x, res);
+    }
+}
+
+/* InfluxDB 1.6's refusal of a time condition, or NULL. */
+static const char *card_time_error(enum st_iql_kind kind)
+{
+    switch (kind) {
+    case ST_IQL_SHOW_SERIES_CARDINALITY:
+        return "SHOW SERIES EXACT CARDINALITY doesn't support time in WHERE clause";
+    case ST_IQL_SHOW_MEASUREMENT_CARDINALITY:
+        return "SHOW MEASUREMENT EXACT CARDINALITY doesn't support time in WHERE clause";
+    case ST_IQL_SHOW_TAG_KEY_CARDINALITY:
+        return "SHOW TAG KEY EXACT CARDINALITY doesn't support time in WHERE clause";
+    case ST_IQL_SHOW_FIELD_KEY_CARDINALITY:
+        return "SHOW FIELD KEY CARDINALITY doesn't support time in WHERE clause";
+    default:
+        return NULL;
+    }
+}
+
+static bool is_cardinality(enum st_iql_kind kind)
+{
+    return kind >= ST_IQL_SHOW_SERIES_CARDINALITY && kind <= ST_IQL_SHOW_FIELD_KEY_CARDINALITY;
+}
+
 /* The tag keys SHOW TAG VALUES lists for WITH KEY != k and !~ /re/: every
  * key of the sources less those. */
-static int keys_except(struct shw *x, const char ***out, size_t *nout)
+static int keys_except(struct shw *x, bool by_rp, const char ***out, size_t *nout)
 {
     const struct st_iql_select *sel = x->s->sel;
     st_re *re = NULL;
@@ -339,7 +471,7 @@ static int keys_except(struct shw *x, const char ***out, size_t *nout)
         return rv == ST_ENOMEM ? rv : rq_fail(&x->p, "%s", emsg);
     Strata__TagExpr *cond = x->p.tags;
     x->p.tags = NULL; /* the keys of every series: the condition applies to values */
-    rv = list_all(x, STRATA__SCHEMA_KIND__TAG_KEYS, false, NULL, 0, NULL);
+    rv = list_all(x, STRATA__SCHEMA_KIND__TAG_KEYS, by_rp, NULL, 0, NULL);
     x->p.tags = cond;
     const char **keys = rq_alloc(x->p.ar, (x->n ? x->n : 1) * sizeof(*keys));
     size_t n = 0;
@@ -364,6 +496,7 @@ static int keys_except(struct shw *x, const char ***out, size_t *nout)
 static int show_tag_values(struct shw *x, struct st_qres *res)
 {
     const struct st_iql_select *sel = x->s->sel;
+    bool by_rp = x->s->kind != ST_IQL_SHOW_TAG_VALUES; /* the cardinality form is a SELECT */
     const char **keys = sel->tag_keys;
     size_t nkeys = sel->ntag_keys;
     const char *key_regex = NULL;
@@ -375,7 +508,7 @@ static int show_tag_values(struct shw *x, struct st_qres *res)
         break;
     case ST_IQL_KEY_NEQ:
     case ST_IQL_KEY_NREGEX:
-        if ((rv = keys_except(x, &keys, &nkeys)) != ST_OK)
+        if ((rv = keys_except(x, by_rp, &keys, &nkeys)) != ST_OK)
             return rv;
         if (nkeys == 0)
             return ST_OK;
@@ -383,11 +516,12 @@ static int show_tag_values(struct shw *x, struct st_qres *res)
     default:
         break;
     }
-    if ((rv = list_all(x, STRATA__SCHEMA_KIND__TAG_VALUES, false, keys, nkeys, key_regex)) != ST_OK)
+    if ((rv = list_all(x, STRATA__SCHEMA_KIND__TAG_VALUES, by_rp, keys, nkeys, key_regex)) != ST_OK)
         return rv;
     if (x->s->kind == ST_IQL_SHOW_TAG_VALUES)
         return per_measurement(x, res, "key", "value", false);
-    return ST_OK;
+    /* SHOW TAG VALUES CARDINALITY: distinct values of all the keys. */
+    return count_per_measurement(x, res, BY_VALUE);
 }
 
 static int show_series(struct shw *x, struct st_qres *res)
@@ -414,6 +548,10 @@ static int run(struct shw *x, struct st_qres *res)
     p->db = s->db != NULL && s->db[0] != '\0' ? s->db : x->req->db;
     if (p->db == NULL || p->db[0] == '\0')
         return rq_fail(p, "database name required");
+    if (st_iql_card_estimate(s))
+        return card_estimate(x, res); /* 0 for a database it does not have */
+    if (is_cardinality(s->kind) && s->sel->ndims > 0)
+        return rq_fail(p, "not implemented yet: GROUP BY in %s", s->what);
     if (st_cat_database(p->cat, p->db) == NULL) {
         /* InfluxDB 1.6 lists no measurement of a database it does not
          * have; the other statements fail. */
@@ -429,6 +567,8 @@ static int run(struct shw *x, struct st_qres *res)
         return rv;
     if (s->kind == ST_IQL_SHOW_MEASUREMENTS && (p->has_tmin || p->has_tmax))
         return rq_fail(p, "SHOW MEASUREMENTS doesn't support time in WHERE clause");
+    if (card_time_error(s->kind) != NULL && (p->has_tmin || p->has_tmax))
+        return rq_fail(p, "%s", card_time_error(s->kind));
     if (p->has_tmin && p->has_tmax && p->tmin > p->tmax)
         return ST_OK;
     switch (s->kind) {
@@ -447,6 +587,12 @@ static int run(struct shw *x, struct st_qres *res)
         return rv == ST_OK ? per_measurement(x, res, "fieldKey", "fieldType", false) : rv;
     case ST_IQL_SHOW_SERIES:
         return show_series(x, res);
+    case ST_IQL_SHOW_SERIES_CARDINALITY:
+    case ST_IQL_SHOW_MEASUREMENT_CARDINALITY:
+    case ST_IQL_SHOW_TAG_KEY_CARDINALITY:
+    case ST_IQL_SHOW_TAG_VALUES_CARDINALITY:
+    case ST_IQL_SHOW_FIELD_KEY_CARDINALITY:
+        return card_select(x, res);
     default:
         return rq_fail(p, "not a SHOW statement"); /* UNTESTED: qadmin sends no other */
     }

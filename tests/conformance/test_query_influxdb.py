@@ -945,8 +945,8 @@ DELIBERATE = {
     "show_retention_policies": "the cluster's default replication factor (deploy/local/cluster "
                                "--rf 2) is autogen's replicaN; InfluxDB OSS says 1",
     "show_retention_policies_on": "as show_retention_policies",
-    "show_series_cardinality": "an estimate (HyperLogLog sketches in InfluxDB); strata may "
-                               "answer the exact count",
+    "show_series_cardinality": "an estimate (HyperLogLog sketches in InfluxDB); strata "
+                               "answers the exact count (equal on this small data set)",
     "show_shards": "ids and owners are the cluster's (owners: data node ids); InfluxDB OSS "
                    "leaves owners empty, and the groups may differ (tests/router checks the shape)",
     "show_shard_groups": "ids are the cluster's (tests/router checks the shape)",

@@ -370,13 +370,45 @@ START_TEST(test_show_statements)
     ck_assert_ptr_null(ONE("SHOW SERIES EXACT", ST_IQL_SHOW_SERIES)->db);
     ONE("SHOW SHARDS", ST_IQL_SHOW_SHARDS);
     ONE("SHOW SHARD GROUPS", ST_IQL_SHOW_SHARD_GROUPS);
-    /* The cardinality statements stay UNSUPPORTED. */
-    s = ONE("SHOW SERIES EXACT CARDINALITY FROM /x;y/", ST_IQL_UNSUPPORTED);
+    /* The cardinality statements: their name, EXACT and clauses. */
+    s = ONE("SHOW SERIES EXACT CARDINALITY ON db FROM /x;y/ WHERE a = 'b' GROUP BY c LIMIT 2 "
+            "OFFSET 1",
+            ST_IQL_SHOW_SERIES_CARDINALITY);
     ck_assert_str_eq(s->what, "SHOW SERIES EXACT CARDINALITY");
-    s = ONE("SHOW TAG VALUES CARDINALITY WITH KEY = k", ST_IQL_UNSUPPORTED);
+    ck_assert(s->exact);
+    ck_assert_str_eq(s->db, "db");
+    ck_assert_str_eq(s->sel->sources[0].regex, "x;y");
+    ck_assert_ptr_nonnull(s->sel->cond);
+    ck_assert_uint_eq(s->sel->ndims, 1);
+    ck_assert_int_eq(s->sel->limit, 2);
+    ck_assert_int_eq(s->sel->offset, 1);
+    ck_assert(!st_iql_card_estimate(s));
+    s = ONE("SHOW SERIES CARDINALITY", ST_IQL_SHOW_SERIES_CARDINALITY);
+    ck_assert(!s->exact);
+    ck_assert(st_iql_card_estimate(s));
+    ck_assert(!st_iql_card_estimate(
+        ONE("SHOW SERIES CARDINALITY FROM m", ST_IQL_SHOW_SERIES_CARDINALITY)));
+    s = ONE("SHOW MEASUREMENT CARDINALITY ON db", ST_IQL_SHOW_MEASUREMENT_CARDINALITY);
+    ck_assert_str_eq(s->what, "SHOW MEASUREMENT CARDINALITY");
+    ck_assert(st_iql_card_estimate(s));
+    s = ONE("SHOW MEASUREMENT EXACT CARDINALITY WHERE a = 'b'",
+            ST_IQL_SHOW_MEASUREMENT_CARDINALITY);
+    ck_assert_str_eq(s->what, "SHOW MEASUREMENT EXACT CARDINALITY");
+    ck_assert(s->exact);
+    s = ONE("SHOW TAG VALUES CARDINALITY WITH KEY = k", ST_IQL_SHOW_TAG_VALUES_CARDINALITY);
     ck_assert_str_eq(s->what, "SHOW TAG VALUES CARDINALITY");
-    ck_assert_str_eq(ONE("SHOW TAG VALUES EXACT CARDINALITY", ST_IQL_UNSUPPORTED)->what,
-                     "SHOW TAG VALUES EXACT CARDINALITY");
+    ck_assert_int_eq(s->sel->tag_key_op, ST_IQL_KEY_EQ);
+    ck_assert_str_eq(s->sel->tag_keys[0], "k");
+    s = ONE("SHOW TAG VALUES EXACT CARDINALITY FROM m WITH KEY IN (a, b)",
+            ST_IQL_SHOW_TAG_VALUES_CARDINALITY);
+    ck_assert_str_eq(s->what, "SHOW TAG VALUES EXACT CARDINALITY");
+    ck_assert_uint_eq(s->sel->ntag_keys, 2);
+    ck_assert(!st_iql_card_estimate(s));
+    s = ONE("SHOW TAG KEY EXACT CARDINALITY FROM m", ST_IQL_SHOW_TAG_KEY_CARDINALITY);
+    ck_assert_str_eq(s->what, "SHOW TAG KEY EXACT CARDINALITY");
+    s = ONE("SHOW FIELD KEY CARDINALITY", ST_IQL_SHOW_FIELD_KEY_CARDINALITY);
+    ck_assert_str_eq(s->what, "SHOW FIELD KEY CARDINALITY");
+    ck_assert(!st_iql_card_estimate(s));
 }
 END_TEST
 
@@ -728,6 +760,18 @@ static const struct {
     {"SELECT a FROM m GROUP BY b /**/ , c", "SELECT a FROM m GROUP BY b, c"},
     {"SELECT a FROM m LIMIT/**/1", "SELECT a FROM m LIMIT 1"},
     {"SELECT a::float/**/ FROM m", "SELECT a::float FROM m"},
+    {"show series exact cardinality on \"my db\" from cpu where a='b' group by c limit 2 offset 1",
+     "SHOW SERIES EXACT CARDINALITY ON \"my db\" FROM cpu WHERE a = 'b' GROUP BY c LIMIT 2 "
+     "OFFSET 1"},
+    {"SHOW SERIES CARDINALITY", "SHOW SERIES CARDINALITY"},
+    {"SHOW MEASUREMENT CARDINALITY ON db", "SHOW MEASUREMENT CARDINALITY ON db"},
+    {"SHOW MEASUREMENT EXACT CARDINALITY FROM /c/", "SHOW MEASUREMENT EXACT CARDINALITY FROM /c/"},
+    {"SHOW TAG KEY EXACT CARDINALITY FROM cpu LIMIT 0", "SHOW TAG KEY EXACT CARDINALITY FROM cpu"},
+    {"SHOW TAG VALUES CARDINALITY FROM cpu WITH KEY =~ /h/ WHERE a = 'b'",
+     "SHOW TAG VALUES CARDINALITY FROM cpu WITH KEY =~ /h/ WHERE a = 'b'"},
+    {"SHOW TAG VALUES EXACT CARDINALITY WITH KEY IN (a, \"b c\")",
+     "SHOW TAG VALUES EXACT CARDINALITY WITH KEY IN (a, \"b c\")"},
+    {"SHOW FIELD KEY CARDINALITY ON db FROM rp.m", "SHOW FIELD KEY CARDINALITY ON db FROM rp.m"},
 };
 
 START_TEST(test_stmt_string_as_influxdb)

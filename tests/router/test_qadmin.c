@@ -352,9 +352,9 @@ START_TEST(test_statement_order_and_errors)
     EXPECT("SHOW DATABASES",
            "{`results`:[{`statement_id`:0,`series`:[{`name`:`databases`,`columns`:[`name`]}]}]}");
     /* Statements strata does not run yet do not stop the others. */
-    EXPECT("SHOW SERIES CARDINALITY; CREATE DATABASE zz; SHOW QUERIES; SHOW DATABASES",
-           "{`results`:[{`statement_id`:0,`error`:`not implemented yet: SHOW SERIES "
-           "CARDINALITY`},"
+    EXPECT("SHOW SUBSCRIPTIONS; CREATE DATABASE zz; SHOW QUERIES; SHOW DATABASES",
+           "{`results`:[{`statement_id`:0,`error`:`not implemented yet: SHOW "
+           "SUBSCRIPTIONS`},"
            "{`statement_id`:1},"
            "{`statement_id`:2,`error`:`not implemented yet: SHOW QUERIES`},"
            "{`statement_id`:3,`series`:[{`name`:`databases`,`columns`:[`name`],"
