@@ -29,14 +29,6 @@ static const struct {
 
 /* InfluxQL functions strata does not compute yet (known to InfluxDB). */
 static const char *const LATER[] = {
-    "median",
-    "mode",
-    "integral",
-    "distinct",
-    "percentile",
-    "top",
-    "bottom",
-    "sample",
     "derivative",
     "non_negative_derivative",
     "difference",
@@ -180,6 +172,9 @@ static int plan_call(struct rq_plan *p, const struct st_iql_expr *e, const char 
         const struct st_iql_expr *a = unparen(e->args[0]);
         if (a->kind == ST_IQL_E_WILDCARD || a->kind == ST_IQL_E_REGEX)
             return expand_call(p, e, FNS[i].fn, a, alias);
+        if (a->kind == ST_IQL_E_CALL && FNS[i].fn == RQ_FN_COUNT &&
+            strcmp(a->name, "distinct") == 0)
+            return rq_plan_points_call(p, e, alias);
         if (a->kind != ST_IQL_E_VARREF) {
             if (a->kind == ST_IQL_E_CALL)
                 return rq_fail(p, "not implemented yet: %s() of %s()", e->name, a->name);
@@ -197,6 +192,9 @@ static int plan_call(struct rq_plan *p, const struct st_iql_expr *e, const char 
         c.name = alias ? alias : e->name;
         return rq_add_col(p, c);
     }
+    int rv = rq_plan_points_call(p, e, alias);
+    if (rv != ST_ENOTFOUND)
+        return rv;
     for (size_t i = 0; i < sizeof(LATER) / sizeof(LATER[0]); i++)
         if (strcmp(e->name, LATER[i]) == 0)
             return rq_fail(p, "not implemented yet: %s()", e->name);
@@ -241,6 +239,11 @@ static int plan_fields(struct rq_plan *p)
     for (size_t i = 0; rv == ST_OK && i < sel->nfields; i++) {
         const struct st_iql_expr *e = unparen(sel->fields[i].expr);
         const char *alias = sel->fields[i].alias;
+        size_t before = p->ncols;
+        if (rq_x_is_expr(e)) {
+            rv = rq_x_field(p, e, alias, plan_call, &raw, &agg);
+            continue;
+        }
         switch (e->kind) {
         case ST_IQL_E_CALL:
             agg = true;
@@ -269,11 +272,15 @@ static int plan_fields(struct rq_plan *p)
             rv = rq_fail(p, "not implemented yet: expressions in the SELECT list");
             break;
         }
+        if (rv == ST_OK)
+            rv = rq_x_pass(p, before);
     }
+    if (rv == ST_OK)
+        rv = rq_x_finish(p);
     if (rv != ST_OK)
         return rv;
-    if (raw && agg)
-        return rq_fail(p, "mixing aggregate and non-aggregate queries is not supported");
+    if (raw && agg && (rv = rq_plan_selector_row(p)) != ST_OK)
+        return rv;
     p->aggregate = agg;
     if (!agg && p->interval > 0)
         return rq_fail(p, "GROUP BY requires at least one aggregate function");
@@ -334,6 +341,25 @@ static int plan_dims(struct rq_plan *p, int64_t now)
     if (p->ngroup_tags > 1)
         qsort(p->group_tags, p->ngroup_tags, sizeof(*p->group_tags), cmp_str);
     return ST_OK;
+}
+
+/* Whether the SELECT list calls a function (an aggregate or selector
+ * query, or a transformation) anywhere. */
+static bool expr_has_call(const struct st_iql_expr *e)
+{
+    if (e == NULL)
+        return false;
+    if (e->kind == ST_IQL_E_CALL)
+        return true;
+    return expr_has_call(e->lhs) || expr_has_call(e->rhs);
+}
+
+static bool has_call(const struct st_iql_select *sel)
+{
+    for (size_t i = 0; i < sel->nfields; i++)
+        if (expr_has_call(sel->fields[i].expr))
+            return true;
+    return false;
 }
 
 /* Limits the time range to the bounds of @req (a subquery's outer range). */
@@ -406,6 +432,8 @@ static int prepare_source(struct rq_plan *p, const struct st_iql_source *src,
     if (rv != ST_OK)
         return rv == ST_ENOTFOUND ? ST_OK : rv;
     apply_bounds(p, req);
+    if (req->keep_tags && !has_call(sel))
+        p->group_all = true; /* a raw subquery: rows keep their series' tags */
     if (p->interval > 0 && !p->has_tmax) {
         p->tmax = req->now_ns;
         p->has_tmax = true;
@@ -435,24 +463,30 @@ static int run_source(struct rq_plan *p, const struct st_iql_expr *rest, struct 
         /* InfluxDB's max-select-buckets: the windows from the lower bound
          * (the earliest time when there is none) to the upper bound. */
         int64_t lo = p->has_tmin ? p->tmin : INT64_MIN + 1, hi = p->tmax;
-        __int128 first =
+        __int128 w0 =
             (__int128)lo - (((__int128)lo - p->offset) % p->interval + p->interval) % p->interval;
-        __int128 buckets = ((__int128)hi - first) / p->interval + 1;
+        __int128 buckets = ((__int128)hi - w0) / p->interval + 1;
         if (buckets > (__int128)p->env->max_buckets)
             return rq_fail(p, "max-select-buckets limit exceeded: (%lld/%llu)",
                            buckets > INT64_MAX ? (long long)INT64_MAX : (long long)buckets,
                            (unsigned long long)p->env->max_buckets);
     }
-    if (filter != NULL) {
-        if (p->aggregate)
-            return rq_fail(p, "not implemented yet: conditions on fields in aggregate queries");
-        if ((rv = rq_filter_compile(p, filter, &p->filter)) != ST_OK)
-            return rv;
-    }
+    /* The range grew (query_expr.c); a subquery's inner result stays as run. */
+    if (p->x_cut && p->sub == NULL && (rv = rq_find_shards(p)) != ST_OK)
+        return rv;
+    if (p->aggregate && filter != NULL)
+        p->points = true; /* field conditions: aggregated from raw points */
+    if (filter != NULL && (rv = rq_filter_compile(p, filter, &p->filter)) != ST_OK)
+        return rv;
+    if (p->aggregate && (rv = rq_plan_points(p)) != ST_OK)
+        return rv;
+    size_t first = res->nseries;
     if (p->nshards == 0)
         rv = ST_OK;
     else
         rv = p->aggregate ? rq_run_agg(p, res) : rq_run_raw(p, res);
+    if (rv == ST_OK)
+        rv = rq_x_apply(p, res, first);
     rq_filter_free(p->filter);
     p->filter = NULL;
     return rv;
@@ -596,6 +630,7 @@ int st_query_select(const struct st_query_env *env, const struct st_query_req *r
     }
     for (size_t i = 0; i < sel->nsources; i++)
         plans[i] = base;
+    res->implicit_tags = req->keep_tags && !has_call(sel);
     for (size_t i = 0; rv == ST_OK && i < sel->nsources; i++)
         rv = prepare_source(&plans[i], &sel->sources[i], req, &rest[i], &skip[i]);
     if (rv == ST_OK && sel->nsources > 1)
@@ -606,8 +641,10 @@ int st_query_select(const struct st_query_env *env, const struct st_query_req *r
     if (rv == ST_OK && sel->nsources > 1)
         if (res->nseries > 1)
             qsort(res->series, res->nseries, sizeof(*res->series), cmp_series);
-    for (size_t i = 0; plans != NULL && i < sel->nsources; i++)
+    for (size_t i = 0; plans != NULL && i < sel->nsources; i++) {
         st_qres_free(plans[i].sub);
+        rq_x_free(&plans[i]);
+    }
 out:
     rq_arena_free(ar);
     st_mcli_release(env->meta, mc);

@@ -37,6 +37,10 @@ struct st_query_req {
      * its outer statement's), inclusive. */
     bool has_tmin, has_tmax;
     int64_t tmin, tmax;
+    /* The statement is a subquery: a raw one keeps every series' tags (its
+     * rows are grouped by series), as the outer statement may group or
+     * filter by any of them, as in InfluxDB. */
+    bool keep_tags;
     const char *db; /* the db= parameter (NULL or "": none) */
     const char *rp; /* the rp= parameter (NULL or "": the database's default) */
     int64_t now_ns; /* now() of the query */
@@ -56,7 +60,8 @@ struct st_qseries {
 struct st_qres {
     struct st_qseries *series;
     size_t nseries;
-    void *mem; /* private */
+    bool implicit_tags; /* series tags kept for a subquery (st_query_req.keep_tags), not grouped */
+    void *mem;          /* private */
 };
 
 /* Runs @sel (a SELECT statement, borrowed). ST_OK: *@out is the result (may

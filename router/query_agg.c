@@ -21,11 +21,13 @@
 struct slot {
     bool set;
     struct st_agg a;
+    struct rq_pts pts; /* points mode: the window's points (query_pts.c) */
 };
 
 struct awin {
     int64_t start;
     struct slot *slots; /* one per distinct field */
+    struct st_qv *pre;  /* points mode: values computed before the rows (per column), or NULL */
 };
 
 #define WINS(g) ((struct awin *)(g)->items)
@@ -36,9 +38,12 @@ struct actx {
     size_t nfields;
     size_t *col_field; /* per column: index in fields */
     bool *has_field;   /* per column: the measurement of the group being emitted has its field */
+    size_t *field_src; /* points mode: per field, its raw column */
     unsigned want;
     struct rq_groups gs;
     uint64_t points;
+    struct st_qres *res; /* points mode: raw strings live in it */
+    bool keep_pts;       /* points mode: some column needs the points */
 };
 
 static unsigned want_of(enum rq_fn fn)
@@ -109,6 +114,7 @@ static struct awin *window_of(struct actx *c, struct rq_group *g, int64_t start)
     memmove(&w[lo + 1], &w[lo], (g->n - lo) * sizeof(*w));
     w[lo].start = start;
     w[lo].slots = slots;
+    w[lo].pre = NULL;
     g->n++;
     return &w[lo];
 }
@@ -203,6 +209,85 @@ static int take_series(void *arg, const Strata__SeriesResult *sr)
     return ST_OK;
 }
 
+static int64_t window_start(const struct rq_plan *p, int64_t t);
+
+/* Points mode: one value of a field into its window's slot. */
+static int feed(struct actx *c, struct slot *s, int64_t t, const struct st_qv *v,
+                const struct st_qv *row)
+{
+    enum st_field_type ft;
+    union st_agg_value av;
+    switch (v->kind) {
+    case ST_QV_FLOAT:
+        ft = ST_FIELD_FLOAT;
+        av.f = v->f;
+        break;
+    case ST_QV_INT:
+        ft = ST_FIELD_INTEGER;
+        av.i = v->i;
+        break;
+    case ST_QV_UINT:
+        ft = ST_FIELD_UNSIGNED;
+        av.u = v->u;
+        break;
+    case ST_QV_BOOL:
+        ft = ST_FIELD_BOOLEAN;
+        av.b = v->b;
+        break;
+    case ST_QV_STRING:
+        ft = ST_FIELD_STRING;
+        av.s.p = v->s.p;
+        av.s.len = (uint32_t)v->s.len;
+        break;
+    default:
+        return ST_OK;
+    }
+    if (!s->set) {
+        st_agg_init(&s->a, ft, c->want);
+        s->set = true;
+    }
+    if (s->a.type != ft)
+        return ST_OK; /* a second type of the field: kept first, as with partials */
+    int rv = st_agg_add(&s->a, t, &av);
+    if (rv == ST_OK && c->keep_pts)
+        rv = rq_pts_add(&s->pts, t, v, row);
+    return rv;
+}
+
+/* Points mode: raw rows from the nodes, filtered, fed into their windows. */
+static int take_points(void *arg, const Strata__SeriesResult *sr)
+{
+    struct actx *c = arg;
+    struct rq_plan *p = c->p;
+    struct rq_group *g = rq_group_of(&c->gs, p->ar, sr);
+    struct st_qv *rows;
+    size_t n;
+    if (g == NULL)
+        return ST_ENOMEM;
+    int rv = rq_raw_decode(p, c->res, sr, &rows, &n);
+    for (size_t r = 0; rv == ST_OK && r < n; r++) {
+        const struct st_qv *row = &rows[r * p->ncols];
+        int64_t t = row[0].t;
+        bool any = false;
+        for (size_t f = 0; f < c->nfields && !any; f++)
+            any = row[c->field_src[f]].kind != ST_QV_NULL;
+        if (!any)
+            continue;
+        int64_t start = p->interval > 0 ? window_start(p, t) : p->has_tmin ? p->tmin : INT64_MIN;
+        struct awin *aw = window_of(c, g, start);
+        if (aw == NULL)
+            return ST_ENOMEM;
+        for (size_t f = 0; rv == ST_OK && f < c->nfields; f++)
+            if (row[c->field_src[f]].kind != ST_QV_NULL)
+                rv = feed(c, &aw->slots[f], t, &row[c->field_src[f]], row);
+    }
+    c->points += n;
+    if (rv == ST_OK && p->env->max_points && c->points > p->env->max_points)
+        return rq_fail(p, "max-select-point limit exceeded: (%llu/%llu)",
+                       (unsigned long long)c->points, (unsigned long long)p->env->max_points);
+    return rv;
+}
+
 static struct st_qv agg_value(const struct st_agg *a, const union st_agg_value *v)
 {
     struct st_qv q = {.kind = ST_QV_NULL};
@@ -289,6 +374,8 @@ static struct st_qv finalize(enum rq_fn fn, const struct st_agg *a, int64_t *t)
             q = (struct st_qv){.kind = ST_QV_FLOAT, .f = d};
         break;
     }
+    default: /* computed from points (query_pts.c) */
+        break;
     }
     return q;
 }
@@ -399,6 +486,36 @@ static struct st_qv fill_number(const struct rq_plan *p, const struct rq_col *co
     }
 }
 
+/* Points mode: the row of the point a selector chose (value @v at @t). */
+static const struct st_qv *selected_row(const struct slot *sl, int64_t t, const struct st_qv *v)
+{
+    for (size_t i = 0; i < sl->pts.n; i++) {
+        const struct rq_pt *pt = &sl->pts.v[i];
+        if (pt->t != t || pt->v.kind != v->kind)
+            continue;
+        bool eq = v->kind == ST_QV_FLOAT  ? pt->v.f == v->f
+                  : v->kind == ST_QV_INT  ? pt->v.i == v->i
+                  : v->kind == ST_QV_UINT ? pt->v.u == v->u
+                  : v->kind == ST_QV_BOOL ? pt->v.b == v->b
+                  : v->kind == ST_QV_STRING
+                      ? pt->v.s.len == v->s.len && memcmp(pt->v.s.p, v->s.p, v->s.len) == 0
+                      : false;
+        if (eq)
+            return pt->row;
+    }
+    return NULL;
+}
+
+/* Points mode: the raw columns of an aggregate row come from the selected
+ * point's row. */
+static void points_row(const struct rq_plan *p, struct st_qv *row, const struct st_qv *selrow)
+{
+    for (size_t k = 1; k < p->nout; k++) {
+        if (p->cols[k].kind != RQ_COL_AGG && selrow != NULL)
+            row[k] = selrow[k];
+    }
+}
+
 /* Fills one row from window @w (NULL: none) at time @t. */
 static int fill_row(struct actx *c, struct st_qres *res, struct st_qseries *s, struct awin *w,
                     int64_t t, bool selector_time)
@@ -409,14 +526,23 @@ static int fill_row(struct actx *c, struct st_qres *res, struct st_qseries *s, s
     if (row == NULL)
         return ST_ENOMEM;
     int64_t rt = t;
+    const struct st_qv *selrow = NULL; /* points mode: the selected point's row */
     for (size_t k = 1; k < p->nout; k++) {
         const struct rq_col *col = &p->cols[k];
-        const struct slot *sl = w ? &w->slots[c->col_field[k]] : NULL;
+        if (col->kind != RQ_COL_AGG)
+            continue; /* points mode: a raw column, from selrow below */
+        struct slot *sl = w ? &w->slots[c->col_field[k]] : NULL;
         int64_t vt = rt;
         if (!c->has_field[k])
             continue; /* the measurement has no such field: null, never filled */
         if (sl != NULL && sl->set) {
-            row[k] = finalize(col->fn, &sl->a, &vt);
+            row[k] = w->pre != NULL && col->fn == RQ_FN_INTEGRAL ? w->pre[k]
+                     : RQ_FN_POINTS(col->fn) ? rq_pts_value(col, &sl->pts, &vt, &selrow)
+                                             : finalize(col->fn, &sl->a, &vt);
+            if (k == p->selector && selrow == NULL)
+                selrow = selected_row(sl, vt, &row[k]);
+            if (col->fn == RQ_FN_INTEGRAL && p->interval == 0 && sl->a.type == ST_FIELD_FLOAT)
+                rt = 0; /* InfluxDB: a float integral() without GROUP BY time is at 0 */
             if (row[k].kind == ST_QV_STRING &&
                 (row[k].s.p = rq_res_str(res, row[k].s.p, row[k].s.len)) == NULL)
                 return ST_ENOMEM;
@@ -430,6 +556,8 @@ static int fill_row(struct actx *c, struct st_qres *res, struct st_qseries *s, s
         if (selector_time)
             rt = vt;
     }
+    if (p->points)
+        points_row(p, row, selrow);
     row[0] = (struct st_qv){.kind = ST_QV_TIME, .t = rt};
     return ST_OK;
 }
@@ -469,9 +597,7 @@ static int emit_group(struct actx *c, struct rq_group *g, struct st_qres *res)
                        "too many windows (%zu) in one series: narrow the time range, widen "
                        "the GROUP BY time interval, or use fill(none) or LIMIT",
                        want);
-    bool selector_time = p->interval == 0 && p->nout == 2 &&
-                         (p->cols[1].fn == RQ_FN_MIN || p->cols[1].fn == RQ_FN_MAX ||
-                          p->cols[1].fn == RQ_FN_FIRST || p->cols[1].fn == RQ_FN_LAST);
+    bool selector_time = p->interval == 0 && p->selector > 0;
     for (size_t i = 0; rv == ST_OK && i < want; i++) {
         size_t idx = sel->desc ? nrows - 1 - i : i;
         if (windows) {
@@ -504,9 +630,120 @@ static void cut_rows(const struct rq_plan *p, struct st_qseries *s)
     }
 }
 
+/* Points mode: the same statement as raw rows (every field and tag column
+ * the plan needs, no windows: windows are the router's). */
+static int fetch_points(struct actx *c, Strata__Query *q)
+{
+    struct rq_plan *p = c->p;
+    Strata__AggregateKind raw = STRATA__AGGREGATE_KIND__RAW;
+    const char **fields = rq_alloc(p->ar, p->ncols * sizeof(*fields));
+    const char **tags = rq_alloc(p->ar, p->ncols * sizeof(*tags));
+    if (fields == NULL || tags == NULL)
+        return ST_ENOMEM;
+    q->n_fields = q->n_tag_columns = 0;
+    for (size_t k = 1; k < p->ncols; k++) {
+        const struct rq_col *col = &p->cols[k];
+        bool dup = false;
+        for (size_t j = 1; j < k && !dup; j++)
+            dup = p->cols[j].kind == col->kind && strcmp(p->cols[j].key, col->key) == 0;
+        if (dup)
+            continue;
+        if (col->kind == RQ_COL_FIELD)
+            fields[q->n_fields++] = col->key;
+        else if (col->kind == RQ_COL_TAG)
+            tags[q->n_tag_columns++] = col->key;
+    }
+    q->fields = (char **)fields;
+    q->tag_columns = (char **)tags;
+    q->interval_ns = q->offset_ns = 0;
+    q->aggregates = &raw;
+    q->n_aggregates = 1;
+    return rq_fetch(p, q, take_points, c);
+}
+
+/* Points mode with GROUP BY time: integral() crosses windows (the area up
+ * to a window's end is interpolated towards the next point), so its values
+ * are computed per group before the rows. */
+static int integrals(struct actx *c)
+{
+    struct rq_plan *p = c->p;
+    for (size_t k = 1; k < p->nout; k++) {
+        const struct rq_col *col = &p->cols[k];
+        if (col->kind != RQ_COL_AGG || col->fn != RQ_FN_INTEGRAL)
+            continue;
+        for (size_t i = 0; i < c->gs.n; i++) {
+            struct rq_group *g = c->gs.v[i];
+            const struct rq_pt *prev = NULL;
+            int64_t prev_end = 0;
+            for (size_t w = 0; w < g->n; w++) {
+                struct awin *aw = &WINS(g)[w];
+                struct slot *sl = &aw->slots[c->col_field[k]];
+                if (!sl->set || sl->pts.n == 0)
+                    continue;
+                const struct rq_pt *next = NULL;
+                for (size_t x = w + 1; x < g->n && next == NULL; x++)
+                    next = rq_pts_edge(&WINS(g)[x].slots[c->col_field[k]].pts, false);
+                if (aw->pre == NULL && (aw->pre = calloc(p->nout, sizeof(*aw->pre))) == NULL)
+                    return ST_ENOMEM;
+                aw->pre[k] = rq_pts_integral(col, &sl->pts, prev, prev_end, next, aw->start,
+                                             aw->start + p->interval);
+                prev = rq_pts_edge(&sl->pts, true);
+                prev_end = aw->start + p->interval;
+            }
+        }
+    }
+    return ST_OK;
+}
+
+/* Points mode, a function of several rows per window (distinct, top,
+ * bottom, sample): the rows of every window with points, in time order
+ * (ORDER BY time DESC: backwards), up to OFFSET + LIMIT. */
+static int emit_multi(struct actx *c, struct rq_group *g, struct st_qres *res)
+{
+    struct rq_plan *p = c->p;
+    const struct st_iql_select *sel = p->sel;
+    const struct rq_col *col = &p->cols[p->multi];
+    int rv = rq_res_series(res, g->name, (const Strata__Tag *const *)g->tags, g->ntags, p->cols,
+                           p->nout);
+    if (rv != ST_OK)
+        return rv;
+    size_t want = SIZE_MAX;
+    if (sel->limit > 0)
+        want = (size_t)sel->limit + (size_t)(sel->offset > 0 ? sel->offset : 0);
+    struct st_qseries *s = &res->series[res->nseries - 1];
+    for (size_t i = 0; rv == ST_OK && i < g->n && s->nrows < want; i++) {
+        struct awin *w = &WINS(g)[sel->desc ? g->n - 1 - i : i];
+        struct slot *sl = &w->slots[c->col_field[p->multi]];
+        const struct rq_pt **pts;
+        size_t n;
+        if (!sl->set)
+            continue;
+        if ((rv = rq_pts_select(col, &sl->pts, &pts, &n)) != ST_OK)
+            return rv;
+        for (size_t j = 0; j < n && s->nrows < want; j++) {
+            const struct rq_pt *pt = pts[sel->desc ? n - 1 - j : j];
+            struct st_qv *row = rq_res_row(res);
+            if (row == NULL) {
+                rv = ST_ENOMEM;
+                break;
+            }
+            int64_t t = pt->t;
+            if (col->fn == RQ_FN_DISTINCT)
+                t = p->interval > 0 ? w->start : p->has_tmin ? p->tmin : 0;
+            row[0] = (struct st_qv){.kind = ST_QV_TIME, .t = t};
+            row[p->multi] = pt->v;
+            for (size_t k = 1; k < p->nout; k++)
+                if (p->cols[k].kind != RQ_COL_AGG)
+                    row[k] = pt->row[k];
+        }
+        free(pts);
+    }
+    return rv;
+}
+
 int rq_run_agg(struct rq_plan *p, struct st_qres *res)
 {
-    struct actx c = {.p = p};
+    struct actx c = {.p = p, .res = res};
     Strata__Query q = STRATA__QUERY__INIT;
     Strata__AggregateKind kinds[16];
     size_t nk = 0;
@@ -515,17 +752,25 @@ int rq_run_agg(struct rq_plan *p, struct st_qres *res)
     c.fields = rq_alloc(p->ar, p->ncols * sizeof(*c.fields));
     c.col_field = rq_alloc(p->ar, p->ncols * sizeof(*c.col_field));
     c.has_field = rq_alloc(p->ar, p->ncols * sizeof(*c.has_field));
-    if (c.fields == NULL || c.col_field == NULL || c.has_field == NULL)
+    c.field_src = rq_alloc(p->ar, p->ncols * sizeof(*c.field_src));
+    if (c.fields == NULL || c.col_field == NULL || c.has_field == NULL || c.field_src == NULL)
         goto out;
     for (size_t k = 1; k < p->ncols; k++) {
         const struct rq_col *col = &p->cols[k];
+        if (col->kind != RQ_COL_AGG)
+            continue; /* points mode: raw columns */
         size_t fi = 0;
         while (fi < c.nfields && strcmp(c.fields[fi], col->key) != 0)
             fi++;
-        if (fi == c.nfields)
+        if (fi == c.nfields) {
+            c.field_src[c.nfields] = col->src;
             c.fields[c.nfields++] = col->key;
+        }
         c.col_field[k] = fi;
         c.want |= want_of(col->fn);
+        c.keep_pts = c.keep_pts || RQ_FN_POINTS(col->fn) || (p->selector > 0 && p->nout > 2);
+        if (p->points)
+            continue;
         Strata__AggregateKind ak = kind_of(col->fn);
         size_t i = 0;
         while (i < nk && kinds[i] != ak)
@@ -554,10 +799,16 @@ int rq_run_agg(struct rq_plan *p, struct st_qres *res)
     q.group_by_all = p->group_all;
     q.aggregates = kinds;
     q.n_aggregates = nk;
-    if ((rv = rq_fetch(p, &q, take_series, &c)) != ST_OK)
+    if (p->points)
+        rv = fetch_points(&c, &q);
+    else
+        rv = rq_fetch(p, &q, take_series, &c);
+    if (rv != ST_OK)
         goto out;
     const struct st_iql_select *sel = p->sel;
     rq_groups_sort(&c.gs, sel->desc);
+    if (p->points && p->interval > 0 && (rv = integrals(&c)) != ST_OK)
+        goto out;
     size_t skip = sel->soffset > 0 ? (size_t)sel->soffset : 0, emitted = 0;
     if (skip > 0 && sel->slimit <= 0)
         goto out; /* InfluxDB 1.6 answers SOFFSET without SLIMIT with no series */
@@ -570,7 +821,8 @@ int rq_run_agg(struct rq_plan *p, struct st_qres *res)
         }
         if (sel->slimit > 0 && emitted == (size_t)sel->slimit)
             break;
-        if ((rv = emit_group(&c, c.gs.v[i], res)) != ST_OK)
+        if ((rv = p->multi ? emit_multi(&c, c.gs.v[i], res) : emit_group(&c, c.gs.v[i], res)) !=
+            ST_OK)
             break;
         cut_rows(p, &res->series[res->nseries - 1]);
         if (res->series[res->nseries - 1].nrows == 0)
@@ -582,9 +834,12 @@ out:
     for (size_t i = 0; i < c.gs.n; i++) {
         struct rq_group *g = c.gs.v[i];
         for (size_t w = 0; w < g->n; w++) {
-            for (size_t f = 0; f < c.nfields; f++)
+            for (size_t f = 0; f < c.nfields; f++) {
                 st_agg_fini(&WINS(g)[w].slots[f].a);
+                rq_pts_fini(&WINS(g)[w].slots[f].pts);
+            }
             free(WINS(g)[w].slots);
+            free(WINS(g)[w].pre);
         }
     }
     rq_groups_fini(&c.gs);

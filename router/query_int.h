@@ -37,7 +37,22 @@ enum rq_fn {
     RQ_FN_LAST,
     RQ_FN_SPREAD,
     RQ_FN_STDDEV,
+    /* Computed on the router from raw points (query_pts.c). */
+    RQ_FN_MEDIAN,
+    RQ_FN_MODE,
+    RQ_FN_PERCENTILE,
+    RQ_FN_INTEGRAL,
+    RQ_FN_COUNT_DISTINCT,
+    RQ_FN_DISTINCT, /* several rows per window from here on */
+    RQ_FN_TOP,
+    RQ_FN_BOTTOM,
+    RQ_FN_SAMPLE,
 };
+
+/* Whether @fn needs the window's points (not only partials), and whether it
+ * answers several rows per window. */
+#define RQ_FN_POINTS(fn) ((fn) >= RQ_FN_MEDIAN)
+#define RQ_FN_MULTI(fn) ((fn) >= RQ_FN_DISTINCT)
 
 struct rq_col {
     enum rq_col_kind kind;
@@ -45,6 +60,14 @@ struct rq_col {
     const char *key;  /* FIELD, TAG, AGG: the field or tag key */
     enum rq_fn fn;    /* AGG */
     enum st_iql_cast cast;
+    /* Points mode (rq_plan.points): */
+    size_t src;           /* AGG: the (hidden) raw column of the field's values */
+    double arg;           /* PERCENTILE: N */
+    int64_t unit;         /* INTEGRAL: the unit in ns */
+    int64_t n;            /* TOP, BOTTOM, SAMPLE: N */
+    const char **by_tags; /* TOP, BOTTOM: tag arguments (best point per tag set) */
+    size_t nby_tags;
+    size_t *by_src; /* TOP, BOTTOM: their raw columns */
 };
 
 /* One source measurement (or regex) of a statement, resolved. */
@@ -58,10 +81,21 @@ struct rq_plan {
     const char *measurement, *mregex; /* one of them */
     int64_t tmin, tmax;               /* inclusive */
     bool has_tmin, has_tmax;
-    Strata__TagExpr *tags;    /* tag filter, NULL = all series */
-    bool aggregate;           /* aggregate query (else raw) */
-    int64_t interval, offset; /* GROUP BY time */
-    const char **group_tags;  /* GROUP BY tag keys, sorted */
+    Strata__TagExpr *tags; /* tag filter, NULL = all series */
+    bool aggregate;        /* aggregate query (else raw) */
+    bool points;           /* aggregate from raw points on the router (query_pts.c) */
+    size_t selector; /* the lone selector column (its point's time and row are the row's), or 0 */
+    size_t multi;    /* points: the column of a function of several rows per window, or 0 */
+    /* Expressions (query_expr.c): when has_x, the executors' columns are
+     * inputs and outs[] are the answer's columns. */
+    struct rq_out *outs;
+    size_t nouts, outs_cap;
+    bool has_x, has_trans;
+    bool x_extend, x_cut; /* transformations of windows: read one window before the range */
+    int64_t x_tmin;       /* x_cut: rows before it are dropped */
+    const struct st_iql_select *user_sel; /* has_trans: the statement (sel has no LIMIT) */
+    int64_t interval, offset;             /* GROUP BY time */
+    const char **group_tags;              /* GROUP BY tag keys, sorted */
     size_t ngroup_tags;
     bool group_all;      /* GROUP BY * */
     struct rq_col *cols; /* output columns, time first, then hidden ones (filter inputs) */
@@ -203,6 +237,111 @@ struct rq_group *rq_group_of(struct rq_groups *gs, struct rq_arena *ar,
                              const Strata__SeriesResult *sr);
 /* Sorts the groups by (measurement, tags). */
 void rq_groups_sort(struct rq_groups *gs, bool desc);
+
+/* Points mode (query_pts.c) ------------------------------------------------
+ * Aggregates computed on the router from every raw point of a window. */
+
+/* One point of a window: time, value (strings borrowed from the result) and
+ * the raw row it came from (p->ncols values, in the plan's arena). */
+struct rq_pt {
+    int64_t t;
+    struct st_qv v;
+    const struct st_qv *row;
+};
+
+struct rq_pts {
+    struct rq_pt *v; /* malloc'ed; rq_pts_fini() frees it */
+    size_t n, cap;
+};
+
+int rq_pts_add(struct rq_pts *ps, int64_t t, const struct st_qv *v, const struct st_qv *row);
+void rq_pts_fini(struct rq_pts *ps);
+
+/* The one-row value of @col (a RQ_FN_POINTS, not RQ_FN_MULTI, function) over
+ * the points of a window (sorted in place); *@t is set to the selected
+ * point's time for a selector (percentile) and *@row to its row. */
+struct st_qv rq_pts_value(const struct rq_col *col, struct rq_pts *ps, int64_t *t,
+                          const struct st_qv **row);
+
+/* integral() of a window with GROUP BY time, as InfluxDB's streaming
+ * reducer computes it: the area from the end of the previous window with
+ * points (@prev: its last point, @prev_end its end; NULL: none) and up to
+ * the window's @end, interpolated towards @next (the next window's first
+ * point; NULL: none). */
+struct st_qv rq_pts_integral(const struct rq_col *col, struct rq_pts *ps, const struct rq_pt *prev,
+                             int64_t prev_end, const struct rq_pt *next, int64_t start,
+                             int64_t end);
+/* The first (or @last) point of @ps by time (sorted in place); NULL if empty. */
+const struct rq_pt *rq_pts_edge(struct rq_pts *ps, bool last);
+
+/* The points a RQ_FN_MULTI function selects from a window, in output order
+ * (pointers into @ps, which is sorted in place); caller frees *@out. */
+int rq_pts_select(const struct rq_col *col, struct rq_pts *ps, const struct rq_pt ***out,
+                  size_t *n);
+
+/* Go's sort.Sort (go1.10 .. go1.18: quicksort, heapsort, insertion sort):
+ * InfluxDB 1.6 sorts with it, and which of equal points ends where (the time
+ * percentile() answers) depends on that algorithm. */
+void rq_go_sort(void *base, size_t n, size_t size, bool (*less)(const void *a, const void *b));
+
+/* Plans fn(...) of the functions computed from points (query_plan_pts.c);
+ * ST_ENOTFOUND when @e is not one of them. */
+int rq_plan_points_call(struct rq_plan *p, const struct st_iql_expr *e, const char *alias);
+/* Aggregates mixed with raw fields and tags: allowed with one selector,
+ * whose point's row gives the raw columns (else InfluxDB's error). */
+int rq_plan_selector_row(struct rq_plan *p);
+/* After the columns and the filter: chooses points mode when needed and adds
+ * the hidden raw columns it reads. */
+int rq_plan_points(struct rq_plan *p);
+
+/* Expressions in the SELECT list (query_expr.c) ----------------------------- */
+
+struct rq_x;
+struct rq_out {
+    const char *name;
+    size_t col;     /* a copy of this exec column when x is NULL */
+    struct rq_x *x; /* else: the expression over exec columns */
+};
+typedef int (*rq_call_fn)(struct rq_plan *p, const struct st_iql_expr *e, const char *alias);
+
+/* Whether SELECT field @e is an expression (arithmetic, math, transformation). */
+bool rq_x_is_expr(const struct st_iql_expr *e);
+/* Plans expression @e: its leaves become exec columns (calls planned with
+ * @plan_call); *@raw / *@agg say whether it reads raw fields / aggregates. */
+int rq_x_field(struct rq_plan *p, const struct st_iql_expr *e, const char *alias,
+               rq_call_fn plan_call, bool *raw, bool *agg);
+/* Output columns copying the exec columns [@from, p->ncols). */
+int rq_x_pass(struct rq_plan *p, size_t from);
+/* After the SELECT list: output names deduplicated; with a transformation,
+ * p->sel becomes a copy without LIMIT / OFFSET (applied by rq_x_apply). */
+int rq_x_finish(struct rq_plan *p);
+/* Rewrites the series [@first, res->nseries) into the output columns. */
+int rq_x_apply(struct rq_plan *p, struct st_qres *res, size_t first);
+void rq_x_free(struct rq_plan *p);
+/* InfluxDB's arithmetic of two values (null when either is not a number). */
+struct st_qv rq_x_arith(enum st_iql_op op, const struct st_qv *a, const struct st_qv *b);
+enum rq_trans {
+    RQ_T_DERIVATIVE = 1,
+    RQ_T_NN_DERIVATIVE,
+    RQ_T_DIFFERENCE,
+    RQ_T_NN_DIFFERENCE,
+    RQ_T_MOVING_AVERAGE,
+    RQ_T_CUMULATIVE_SUM,
+    RQ_T_ELAPSED,
+};
+/* Transformation @tr over the points (@t, @v) of @nin
+ * rows, nulls skipped: the result points into @ot / @ov (room for @nin). */
+int rq_x_transform(enum rq_trans tr, int64_t unit, int64_t n, bool desc, const int64_t *t,
+                   const struct st_qv *v, size_t nin, int64_t *ot, struct st_qv *ov, size_t *nout);
+
+/* Memory in the result (zeroed; NULL when out of memory). */
+void *rq_res_alloc(struct st_qres *res, size_t n);
+
+/* Decodes the raw rows of @sr into p->ncols values each (fields and tags of
+ * the plan's columns; strings copied into @res), keeping those that pass
+ * p->filter. *@rows is in p->ar. */
+int rq_raw_decode(struct rq_plan *p, struct st_qres *res, const Strata__SeriesResult *sr,
+                  struct st_qv **rows, size_t *n);
 
 /* Execution ---------------------------------------------------------------- */
 

@@ -317,3 +317,51 @@ out:
     rq_groups_fini(&c.gs);
     return rv;
 }
+
+int rq_raw_decode(struct rq_plan *p, struct st_qres *res, const Strata__SeriesResult *sr,
+                  struct st_qv **rows, size_t *n)
+{
+    struct rctx c = {.p = p, .res = res};
+    size_t nc = p->ncols;
+    *rows = NULL;
+    *n = 0;
+    const Strata__Column **src = rq_alloc(p->ar, nc * sizeof(*src));
+    const Strata__TagColumn **tsrc = rq_alloc(p->ar, nc * sizeof(*tsrc));
+    struct st_qv *out = rq_alloc(p->ar, (sr->n_times ? sr->n_times : 1) * nc * sizeof(*out));
+    if (src == NULL || tsrc == NULL || out == NULL)
+        return ST_ENOMEM;
+    for (size_t k = 1; k < nc; k++) {
+        if (p->cols[k].kind == RQ_COL_FIELD) {
+            for (size_t i = 0; i < sr->n_columns && src[k] == NULL; i++)
+                if (strcmp(sr->columns[i]->name, p->cols[k].key) == 0)
+                    src[k] = sr->columns[i];
+        } else if (p->cols[k].kind == RQ_COL_TAG) {
+            for (size_t i = 0; i < sr->n_tag_columns && tsrc[k] == NULL; i++)
+                if (strcmp(sr->tag_columns[i]->key, p->cols[k].key) == 0)
+                    tsrc[k] = sr->tag_columns[i];
+        }
+    }
+    size_t m = 0;
+    for (size_t r = 0; r < sr->n_times; r++) {
+        struct st_qv *row = &out[m * nc];
+        row[0] = (struct st_qv){.kind = ST_QV_TIME, .t = sr->times[r]};
+        for (size_t k = 1; k < nc; k++) {
+            row[k] = (struct st_qv){.kind = ST_QV_NULL};
+            if (src[k] != NULL) {
+                if (column_value(&c, src[k], r, &row[k]) != ST_OK)
+                    return ST_ENOMEM;
+            } else if (tsrc[k] != NULL && r < tsrc[k]->n_values && tsrc[k]->values[r][0]) {
+                size_t len = strlen(tsrc[k]->values[r]);
+                row[k].kind = ST_QV_STRING;
+                row[k].s.len = len;
+                if ((row[k].s.p = rq_res_str(res, tsrc[k]->values[r], len)) == NULL)
+                    return ST_ENOMEM;
+            }
+        }
+        if (p->filter == NULL || rq_filter_match(p->filter, row))
+            m++;
+    }
+    *rows = out;
+    *n = m;
+    return ST_OK;
+}

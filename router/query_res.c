@@ -195,3 +195,8 @@ int rq_fail(struct rq_plan *p, const char *fmt, ...)
     st_buf_reset(p->err);
     return st_buf_puts(p->err, msg) == ST_OK ? ST_EINVAL : ST_ENOMEM;
 }
+
+void *rq_res_alloc(struct st_qres *res, size_t n)
+{
+    return rq_alloc(mem_of(res)->ar, n);
+}

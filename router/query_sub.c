@@ -176,7 +176,23 @@ static int cmp_pair(const void *a, const void *b)
 
 /* The outer plan's schema from the inner result: its columns but time are
  * fields (typed by their first value), the tags of its series are tags. */
-static int schema(struct rq_plan *p, const struct st_qres *res)
+/* Whether @key is a tag the (raw) inner statement @sub groups by, or it
+ * groups by every tag. */
+static bool grouped_by(const struct st_iql_select *sub, const char *key)
+{
+    for (size_t i = 0; i < sub->ndims; i++) {
+        const struct st_iql_expr *d = sub->dims[i];
+        while (d->kind == ST_IQL_E_PAREN)
+            d = d->lhs;
+        if (d->kind == ST_IQL_E_WILDCARD ||
+            (d->kind == ST_IQL_E_VARREF && strcmp(d->name, key) == 0))
+            return true;
+    }
+    return false;
+}
+
+static int schema(struct rq_plan *p, const struct st_qres *res, const struct st_iql_select *sub,
+                  bool implicit)
 {
     size_t cf = 0, ct = 0, cm = 0;
     const char **f = NULL, **t = NULL, **mf = NULL;
@@ -204,8 +220,11 @@ static int schema(struct rq_plan *p, const struct st_qres *res)
             if (!dup && append_key(p, &mf, &nm, &cm, cpair) != ST_OK)
                 return ST_ENOMEM;
         }
+        /* A raw inner statement keeps every series tag for the outer
+         * GROUP BY and WHERE, but only its dimensions are its tags for *. */
         for (size_t k = 0; k < s->ntags; k++)
-            if (add_key(p, &t, &nt, &ct, s->tags[k].key) != ST_OK)
+            if ((!implicit || grouped_by(sub, s->tags[k].key)) &&
+                add_key(p, &t, &nt, &ct, s->tags[k].key) != ST_OK)
                 return ST_ENOMEM;
     }
     if (nf)
@@ -252,11 +271,12 @@ int rq_sub_run(struct rq_plan *p, const struct st_iql_select *sub, const struct 
     in.tmin = p->tmin;
     in.has_tmax = p->has_tmax;
     in.tmax = p->tmax;
+    in.keep_tags = true;
     int rv = st_query_select(p->env, &in, sub, &p->sub, p->err);
     if (rv != ST_OK)
         return rv;
     p->nshards = 1; /* the inner result stands for the shards */
-    return schema(p, p->sub);
+    return schema(p, p->sub, sub, p->sub->implicit_tags);
 }
 
 /* A row of a group: which series and row of the inner result. */
