@@ -157,6 +157,101 @@ static int build_rows(struct rseries *s)
     return ST_OK;
 }
 
+/* The value of field @name in row @r of series @s; false when it has none. */
+static bool row_value(const struct raw_group *g, const struct rseries *s, size_t r,
+                      const char *name, enum st_field_type *type, union rval *v)
+{
+    size_t nl = strlen(name);
+    for (size_t k = 0; k < s->ncols; k++) {
+        const struct q_col *qc = &g->cols[s->cols[k].col];
+        if (qc->name.len != nl || memcmp(qc->name.p, name, nl) != 0)
+            continue;
+        int32_t x = s->at[r * s->ncols + k];
+        if (x < 0)
+            continue; /* another type of the field may have it */
+        *type = qc->type;
+        *v = s->cols[k].v[x];
+        return true;
+    }
+    return false;
+}
+
+/* field <op> literal with the router's rules (router/query_eval.c). */
+static bool field_compare(const struct raw_group *g, enum st_field_type t, const union rval *v,
+                          const Strata__FieldCompare *fc)
+{
+    const Strata__Value *lit = fc->value;
+    if (lit == NULL)
+        return false;
+    int c;
+    bool vnum = t == ST_FIELD_FLOAT || t == ST_FIELD_INTEGER || t == ST_FIELD_UNSIGNED;
+    bool lnum = lit->v_case == STRATA__VALUE__V_FLOAT_VALUE ||
+                lit->v_case == STRATA__VALUE__V_INT_VALUE ||
+                lit->v_case == STRATA__VALUE__V_UINT_VALUE;
+    if (vnum && lnum) {
+        if (t == ST_FIELD_INTEGER && lit->v_case == STRATA__VALUE__V_INT_VALUE) {
+            c = v->i < lit->int_value ? -1 : v->i > lit->int_value;
+        } else {
+            double x = t == ST_FIELD_FLOAT     ? v->f
+                       : t == ST_FIELD_INTEGER ? (double)v->i
+                                               : (double)v->u;
+            double y = lit->v_case == STRATA__VALUE__V_FLOAT_VALUE ? lit->float_value
+                       : lit->v_case == STRATA__VALUE__V_INT_VALUE ? (double)lit->int_value
+                                                                   : (double)lit->uint_value;
+            c = x < y ? -1 : x > y;
+        }
+    } else if (t == ST_FIELD_STRING && lit->v_case == STRATA__VALUE__V_STRING_VALUE) {
+        const char *a = g->strings.p + v->s.off, *b = lit->string_value;
+        size_t al = v->s.len, bl = strlen(b), n = al < bl ? al : bl;
+        c = n ? memcmp(a, b, n) : 0;
+        if (c == 0)
+            c = al < bl ? -1 : al > bl;
+    } else if (t == ST_FIELD_BOOLEAN && lit->v_case == STRATA__VALUE__V_BOOL_VALUE &&
+               (fc->op == STRATA__FIELD_OP__FIELD_EQ || fc->op == STRATA__FIELD_OP__FIELD_NEQ)) {
+        c = v->b != lit->bool_value;
+    } else {
+        return false;
+    }
+    switch (fc->op) {
+    case STRATA__FIELD_OP__FIELD_EQ:
+        return c == 0;
+    case STRATA__FIELD_OP__FIELD_NEQ:
+        return c != 0;
+    case STRATA__FIELD_OP__FIELD_LT:
+        return c < 0;
+    case STRATA__FIELD_OP__FIELD_LTE:
+        return c <= 0;
+    case STRATA__FIELD_OP__FIELD_GT:
+        return c > 0;
+    case STRATA__FIELD_OP__FIELD_GTE:
+        return c >= 0;
+    default:
+        return false;
+    }
+}
+
+/* Whether row @r of series @s passes @fc (Query.field_filter). */
+static bool cond_match(const struct raw_group *g, const Strata__FieldCond *fc,
+                       const struct rseries *s, size_t r)
+{
+    switch (fc->expr_case) {
+    case STRATA__FIELD_COND__EXPR_AND_EXPR:
+        return fc->and_expr->left != NULL && fc->and_expr->right != NULL &&
+               cond_match(g, fc->and_expr->left, s, r) && cond_match(g, fc->and_expr->right, s, r);
+    case STRATA__FIELD_COND__EXPR_OR_EXPR:
+        return fc->or_expr->left != NULL && fc->or_expr->right != NULL &&
+               (cond_match(g, fc->or_expr->left, s, r) || cond_match(g, fc->or_expr->right, s, r));
+    case STRATA__FIELD_COND__EXPR_COMPARE: {
+        enum st_field_type t;
+        union rval v;
+        return row_value(g, s, r, fc->compare->field, &t, &v) &&
+               field_compare(g, t, &v, fc->compare);
+    }
+    default:
+        return true;
+    }
+}
+
 static int rref_asc(const void *a, const void *b)
 {
     const struct rref *x = a, *y = b;
@@ -322,7 +417,7 @@ static int scan_field(struct q_plan *p, struct raw_group *g, st_shard *sh, const
     struct st_slice name = it->fields[f].name;
     enum st_field_type type = it->fields[f].type;
     int64_t lo = p->tmin, hi = p->tmax, a, b;
-    if (!p->q->descending || want == 0 || !st_shard_time_bounds(sh, &a, &b)) {
+    if (!p->q->descending || want == 0 || want == UINT64_MAX || !st_shard_time_bounds(sh, &a, &b)) {
         g->cap_values = p->q->descending ? 0 : want;
         return st_shard_scan(sh, p->rd, it->series, name, type, lo, hi, &cb);
     }
@@ -366,6 +461,8 @@ int q_group_raw(struct q_plan *p, size_t first, size_t n, Strata__SeriesResult *
     uint64_t want = q->offset + skip + budget + 1;
     if (q->limit && q->offset + q->limit < want)
         want = q->offset + q->limit;
+    if (q->field_filter != NULL)
+        want = UINT64_MAX; /* rows the condition drops do not count */
     g.series = calloc(n, sizeof(*g.series));
     if (g.series == NULL) {
         rv = ST_ENOMEM;
@@ -415,7 +512,8 @@ int q_group_raw(struct q_plan *p, size_t first, size_t n, Strata__SeriesResult *
     size_t k = 0;
     for (size_t s = 0; s < g.nseries; s++)
         for (size_t r = 0; r < g.series[s].ntimes; r++)
-            refs[k++] = (struct rref){g.series[s].times[r], (uint32_t)s, (uint32_t)r};
+            if (q->field_filter == NULL || cond_match(&g, q->field_filter, &g.series[s], r))
+                refs[k++] = (struct rref){g.series[s].times[r], (uint32_t)s, (uint32_t)r};
     qsort(refs, k, sizeof(*refs), q->descending ? rref_desc : rref_asc);
     uint64_t lo = q->offset + skip, hi = k;
     if (q->limit && q->offset + q->limit < hi)

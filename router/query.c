@@ -478,6 +478,7 @@ static int run_source(struct rq_plan *p, const struct st_iql_expr *rest, struct 
         p->points = true; /* field conditions: aggregated from raw points */
     if (filter != NULL && (rv = rq_filter_compile(p, filter, &p->filter)) != ST_OK)
         return rv;
+    p->filter_expr = filter;
     if (p->aggregate && (rv = rq_plan_points(p)) != ST_OK)
         return rv;
     size_t first = res->nseries;

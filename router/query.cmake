@@ -12,6 +12,7 @@ add_library(st_query STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/query_pts.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_expr.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_plan_pts.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/query_push.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_res.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_sub.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_show.c

@@ -658,6 +658,8 @@ static int fetch_points(struct actx *c, Strata__Query *q)
     q->interval_ns = q->offset_ns = 0;
     q->aggregates = &raw;
     q->n_aggregates = 1;
+    if (p->filter_expr != NULL && p->sub == NULL)
+        q->field_filter = rq_field_cond(p, p->filter_expr);
     return rq_fetch(p, q, take_points, c);
 }
 

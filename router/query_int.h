@@ -100,8 +100,9 @@ struct rq_plan {
     bool group_all;      /* GROUP BY * */
     struct rq_col *cols; /* output columns, time first, then hidden ones (filter inputs) */
     size_t ncols, cols_cap;
-    size_t nout;              /* the first nout columns are the answer's */
-    struct rq_filter *filter; /* router-side WHERE part (fields), NULL = none */
+    size_t nout;                           /* the first nout columns are the answer's */
+    struct rq_filter *filter;              /* router-side WHERE part (fields), NULL = none */
+    const struct st_iql_expr *filter_expr; /* its expression (pushed in part to the nodes) */
     const struct st_iql_select *sel;
     /* Schema of the source over the shards read. */
     const char **fields; /* field keys, sorted */
@@ -166,6 +167,11 @@ int rq_split_cond(struct rq_plan *p, const struct st_iql_expr *e, const struct s
  * the expression reads as hidden columns of @p. */
 struct rq_filter;
 int rq_filter_compile(struct rq_plan *p, const struct st_iql_expr *e, struct rq_filter **out);
+
+/* The part of the router-side WHERE @e the data nodes can evaluate on raw
+ * rows (query_push.c), in p's arena; NULL: none (or no memory: the nodes
+ * then send every row, which the router filters anyway). */
+Strata__FieldCond *rq_field_cond(struct rq_plan *p, const struct st_iql_expr *e);
 bool rq_filter_match(const struct rq_filter *f, const struct st_qv *row);
 void rq_filter_free(struct rq_filter *f);
 

@@ -271,6 +271,8 @@ int rq_run_raw(struct rq_plan *p, struct st_qres *res)
     q.descending = sel->desc;
     /* InfluxDB 1.6 answers OFFSET without LIMIT with one row per series. */
     uint64_t limit = sel->limit > 0 ? (uint64_t)sel->limit : sel->offset > 0 ? 1 : 0;
+    if (p->filter_expr != NULL && p->sub == NULL)
+        q.field_filter = rq_field_cond(p, p->filter_expr);
     if (limit > 0 && p->filter == NULL)
         q.limit = limit + (uint64_t)(sel->offset > 0 ? sel->offset : 0);
     if ((rv = rq_fetch(p, &q, take_series, &c)) != ST_OK)

@@ -169,6 +169,68 @@ START_TEST(test_query_raw_predicate_and_tag_columns)
 }
 END_TEST
 
+/* Query.field_filter drops rows on the node: v > 2 OR s = "p", then a
+ * second query with AND and a type mismatch (a string compared with a
+ * number is false), and the series keys that order rows at one time. */
+START_TEST(test_query_raw_field_condition)
+{
+    write_hosts();
+    Strata__Query q;
+    base_query(&q, "cpu");
+    char *fields[] = {"v", "s"};
+    q.fields = fields;
+    q.n_fields = 2;
+    Strata__Value two = STRATA__VALUE__INIT, p = STRATA__VALUE__INIT;
+    two.v_case = STRATA__VALUE__V_INT_VALUE; /* an integer literal against float values */
+    two.int_value = 2;
+    p.v_case = STRATA__VALUE__V_STRING_VALUE;
+    p.string_value = "p";
+    Strata__FieldCompare gt = STRATA__FIELD_COMPARE__INIT, eq = STRATA__FIELD_COMPARE__INIT;
+    gt.field = "v";
+    gt.op = STRATA__FIELD_OP__FIELD_GT;
+    gt.value = &two;
+    eq.field = "s";
+    eq.op = STRATA__FIELD_OP__FIELD_EQ;
+    eq.value = &p;
+    Strata__FieldCond cgt = STRATA__FIELD_COND__INIT, ceq = STRATA__FIELD_COND__INIT,
+                      both = STRATA__FIELD_COND__INIT;
+    cgt.expr_case = STRATA__FIELD_COND__EXPR_COMPARE;
+    cgt.compare = &gt;
+    ceq.expr_case = STRATA__FIELD_COND__EXPR_COMPARE;
+    ceq.compare = &eq;
+    Strata__FieldBinary b = STRATA__FIELD_BINARY__INIT;
+    b.left = &cgt;
+    b.right = &ceq;
+    both.expr_case = STRATA__FIELD_COND__EXPR_OR_EXPR;
+    both.or_expr = &b;
+    q.field_filter = &both;
+    Strata__DataResponse *r = run(&q);
+    Strata__QueryResponse *qr = ok(r);
+    ck_assert_uint_eq(qr->n_series, 1);
+    Strata__SeriesResult *sr = qr->series[0];
+    /* v=1 with s="p" (host a, 10), v=3, v=4, v=5; v=2 (host b) dropped */
+    ck_assert_uint_eq(sr->n_times, 4);
+    int64_t want_t[] = {10, 20, 30, 40};
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(sr->times[i], want_t[i]);
+    ck_assert_uint_eq(sr->n_row_series, 4);
+    ck_assert_uint_eq(sr->n_series_keys, 3);
+    strata__data_response__free_unpacked(r, NULL);
+
+    /* AND, and a string field compared with a number: false */
+    eq.field = "v";
+    eq.op = STRATA__FIELD_OP__FIELD_NEQ;
+    eq.value = &p;
+    both.expr_case = STRATA__FIELD_COND__EXPR_AND_EXPR;
+    both.and_expr = &b;
+    gt.field = "s";
+    r = run(&q);
+    qr = ok(r);
+    ck_assert(qr->n_series == 0 || qr->series[0]->n_times == 0);
+    strata__data_response__free_unpacked(r, NULL);
+}
+END_TEST
+
 START_TEST(test_query_raw_group_by_limit_order)
 {
     write_hosts();
@@ -632,6 +694,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_query_raw_predicate_and_tag_columns);
+    tcase_add_test(tc, test_query_raw_field_condition);
     tcase_add_test(tc, test_query_raw_group_by_limit_order);
     tcase_add_test(tc, test_query_measurement_regex_and_errors);
     tcase_add_test(tc, test_query_delete_series_and_range);
