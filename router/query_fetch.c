@@ -10,6 +10,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -60,31 +61,116 @@ int rq_find_shards(struct rq_plan *p)
     return ST_OK;
 }
 
-/* The responses of one request to all shards. */
+/* Answers are unpacked into an arena of their own: an aggregate answer is
+ * thousands of small messages (a Window, its FieldPartials, their Values),
+ * and one malloc each, then one free each, was a good part of a query's
+ * time. The whole answer is freed at once. */
+struct pb_chunk {
+    struct pb_chunk *next;
+    size_t used, cap;
+    max_align_t data[];
+};
+
+struct pb_arena {
+    ProtobufCAllocator a;
+    struct pb_chunk *head;
+    size_t next_cap;
+};
+
+static void *pba_alloc(void *arg, size_t n)
+{
+    struct pb_arena *ar = arg;
+    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    struct pb_chunk *c = ar->head;
+    if (c == NULL || c->cap - c->used < n) {
+        size_t cap = ar->next_cap > n ? ar->next_cap : n;
+        c = malloc(sizeof(*c) + cap);
+        if (c == NULL)
+            return NULL;
+        c->next = ar->head;
+        c->used = 0;
+        c->cap = cap;
+        ar->head = c;
+        if (ar->next_cap < (64u << 20))
+            ar->next_cap *= 2;
+    }
+    void *p = (char *)c->data + c->used;
+    c->used += n;
+    return p;
+}
+
+static void pba_free(void *arg, void *p)
+{
+    (void)arg;
+    (void)p; /* freed with the arena */
+}
+
+static void pba_destroy(struct pb_arena *ar)
+{
+    if (ar == NULL)
+        return;
+    for (struct pb_chunk *c = ar->head, *n; c != NULL; c = n) {
+        n = c->next;
+        free(c);
+    }
+    free(ar);
+}
+
+/* Unpacks one answer into a new arena (*@arena, free with pba_destroy()).
+ * NULL when it is not a DataResponse or memory ran out. */
+static Strata__DataResponse *unpack(const struct st_buf *b, struct pb_arena **arena)
+{
+    struct pb_arena *ar = calloc(1, sizeof(*ar));
+    *arena = NULL;
+    if (ar == NULL)
+        return NULL;
+    ar->a.alloc = pba_alloc;
+    ar->a.free = pba_free;
+    ar->a.allocator_data = ar;
+    ar->next_cap = 2 * b->len + 4096;
+    Strata__DataResponse *r = strata__data_response__unpack(&ar->a, b->len, (const uint8_t *)b->p);
+    if (r == NULL) {
+        pba_destroy(ar);
+        return NULL;
+    }
+    *arena = ar;
+    return r;
+}
+
+/* The responses of one request to all shards, with their arenas. */
 struct rq_resps {
     Strata__DataResponse **r;
+    struct pb_arena **ar;
     size_t n, cap;
 };
 
 static void resps_free(struct rq_resps *rs)
 {
     for (size_t i = 0; i < rs->n; i++)
-        strata__data_response__free_unpacked(rs->r[i], NULL);
+        pba_destroy(rs->ar[i]);
     free(rs->r);
+    free(rs->ar);
     memset(rs, 0, sizeof(*rs));
 }
 
-static int resps_add(struct rq_resps *rs, Strata__DataResponse *r)
+/* Takes @r and its arena @ar; on ST_ENOMEM they are freed. */
+static int resps_add(struct rq_resps *rs, Strata__DataResponse *r, struct pb_arena *ar)
 {
     if (rs->n == rs->cap) {
         size_t cap = rs->cap ? rs->cap * 2 : 16;
         void *np = realloc(rs->r, cap * sizeof(*rs->r));
-        if (np == NULL)
+        void *na = np ? realloc(rs->ar, cap * sizeof(*rs->ar)) : NULL;
+        if (np != NULL)
+            rs->r = np;
+        if (na == NULL) {
+            pba_destroy(ar);
             return ST_ENOMEM;
-        rs->r = np;
+        }
+        rs->ar = na;
         rs->cap = cap;
     }
-    rs->r[rs->n++] = r;
+    rs->r[rs->n] = r;
+    rs->ar[rs->n++] = ar;
     return ST_OK;
 }
 
@@ -164,16 +250,14 @@ static int page_on(struct rq_plan *p, Strata__DataRequest *dr, struct rq_node *n
                      st_strerror(rv));
             return rv == ST_ETIMEDOUT ? rv : ST_EUNAVAIL;
         }
-        Strata__DataResponse *r =
-            strata__data_response__unpack(NULL, resp->len, (const uint8_t *)resp->p);
+        struct pb_arena *ar;
+        Strata__DataResponse *r = unpack(resp, &ar);
         if (r == NULL) {
             snprintf(nd->why, sizeof(nd->why), "data node %" PRIu64 ": bad answer", nd->id);
             return ST_EUNAVAIL;
         }
-        if (resps_add(&nd->pages, r) != ST_OK) {
-            strata__data_response__free_unpacked(r, NULL);
+        if (resps_add(&nd->pages, r, ar) != ST_OK)
             return ST_ENOMEM;
-        }
         bool more;
         if ((rv = judge(nd, r, &more, &cur)) != ST_OK || !more)
             return rv;
@@ -302,14 +386,13 @@ static int call_owners(struct rq_plan *p, Strata__DataRequest *dr, struct rq_res
                 nrv = st_rpc_finish(nd->pending, &resp);
                 nd->pending = NULL;
                 if (nrv == ST_OK) {
-                    Strata__DataResponse *r =
-                        strata__data_response__unpack(NULL, resp.len, (const uint8_t *)resp.p);
+                    struct pb_arena *ar;
+                    Strata__DataResponse *r = unpack(&resp, &ar);
                     bool more = false;
                     ProtobufCBinaryData cur = {0, NULL};
                     if (r == NULL) {
                         nrv = ST_EUNAVAIL;
-                    } else if (resps_add(&nd->pages, r) != ST_OK) {
-                        strata__data_response__free_unpacked(r, NULL);
+                    } else if (resps_add(&nd->pages, r, ar) != ST_OK) {
                         nrv = ST_ENOMEM;
                     } else {
                         nrv = judge(nd, r, &more, &cur);
@@ -352,14 +435,13 @@ static int call_owners(struct rq_plan *p, Strata__DataRequest *dr, struct rq_res
                             pick_owner(p, &p->shards[s], &id) == ST_OK && id == nd->id)
                             done[s] = true;
                     }
-                for (size_t i = 0; i < nd->pages.n && hard == ST_OK; i++) {
-                    if (resps_add(out, nd->pages.r[i]) != ST_OK) {
+                size_t moved = 0;
+                for (; moved < nd->pages.n && hard == ST_OK; moved++) {
+                    struct pb_arena *ar = nd->pages.ar[moved];
+                    nd->pages.ar[moved] = NULL; /* resps_add owns it now */
+                    if (resps_add(out, nd->pages.r[moved], ar) != ST_OK)
                         hard = ST_ENOMEM;
-                        break;
-                    }
-                    nd->pages.r[i] = NULL;
                 }
-                nd->pages.n = 0;
             } else if (nrv == ST_EINVAL) {
                 hard = rq_fail(p, "%s", nd->why);
             } else if (nrv == ST_ENOMEM || nrv == ST_ETIMEDOUT) {
