@@ -146,7 +146,6 @@ static void value_of(const Strata__Value *v, union st_agg_value *out)
 /* A borrowed st_agg holding @fp (strings point into it). */
 static void from_partial(struct st_agg *t, const Strata__FieldPartial *fp, unsigned want)
 {
-    memset(t, 0, sizeof(*t));
     st_agg_init(t, (enum st_field_type)fp->type, want);
     t->count = fp->count;
     t->sum = fp->sum;
@@ -180,16 +179,27 @@ static int take_series(void *arg, const Strata__SeriesResult *sr)
         struct awin *aw = window_of(c, g, win->start_ns);
         if (aw == NULL)
             return ST_ENOMEM;
+        size_t fi = 0;
         for (size_t f = 0; f < win->n_fields; f++) {
             const Strata__FieldPartial *fp = win->fields[f];
             c->points += fp->count; /* the points the data node read for it */
-            size_t fi = 0;
-            while (fi < c->nfields && strcmp(c->fields[fi], fp->field) != 0)
-                fi++;
+            /* Nodes send the fields in one order: try the next one first. */
+            if (fi >= c->nfields || strcmp(c->fields[fi], fp->field) != 0)
+                for (fi = 0; fi < c->nfields && strcmp(c->fields[fi], fp->field) != 0;)
+                    fi++;
             if (fi == c->nfields || fp->type < STRATA__FIELD_TYPE__FLOAT ||
-                fp->type > STRATA__FIELD_TYPE__BOOLEAN)
+                fp->type > STRATA__FIELD_TYPE__BOOLEAN) {
+                fi = 0;
                 continue;
-            struct slot *s = &aw->slots[fi];
+            }
+            struct slot *s = &aw->slots[fi++];
+            if (!s->set && fp->type != STRATA__FIELD_TYPE__STRING) {
+                /* The first partial of the slot: taken as it is (no string
+                 * to copy), as merging it into an empty one would. */
+                from_partial(&s->a, fp, c->want);
+                s->set = true;
+                continue;
+            }
             if (!s->set) {
                 st_agg_init(&s->a, (enum st_field_type)fp->type, c->want);
                 s->set = true;
