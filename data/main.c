@@ -224,7 +224,16 @@ int main(int argc, char **argv)
         st_store_close(st);
         return 1;
     }
-    struct st_data_service svc = {.store = st, .copy = copy};
+    /* One scan reader (and io_uring) per worker at most, reused across
+     * requests (docs/data-node.md). */
+    st_shard_reader_pool *readers;
+    if ((rv = st_shard_reader_pool_open(workers > 0 ? (size_t)workers : 16, &readers)) != ST_OK) {
+        fprintf(stderr, "strata-data: reader pool: %s\n", st_strerror(rv));
+        st_copy_close(copy);
+        st_store_close(st);
+        return 1;
+    }
+    struct st_data_service svc = {.store = st, .copy = copy, .readers = readers};
     st_rpc_server *srv = NULL;
     st_agent *agent = NULL;
     int status = 1;
@@ -251,6 +260,7 @@ int main(int argc, char **argv)
 out:
     st_agent_stop(agent);
     st_rpc_server_close(srv);
+    st_shard_reader_pool_close(readers);
     st_copy_close(copy);
     rv = st_store_flush_all(st);
     if (rv != ST_OK)

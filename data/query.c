@@ -31,25 +31,52 @@
 
 /* ---- Arena ---------------------------------------------------------------- */
 
+#define ARENA_FIRST 4096           /* the first chunk; each next one doubles */
+#define ARENA_MAX_CHUNK (1u << 20) /* up to this */
+#define ARENA_ALIGN 16
+
+struct q_chunk {
+    struct q_chunk *next;
+    _Alignas(ARENA_ALIGN) unsigned char mem[]; /* zeroed by calloc */
+};
+
 void *q_alloc(struct q_arena *a, size_t size)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 64;
-        void **np = realloc(a->p, cap * sizeof(*np));
-        if (np == NULL) {
+    size = size ? (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1) : ARENA_ALIGN;
+    if (a->chunks != NULL && size <= a->size - a->used) {
+        void *x = a->chunks->mem + a->used;
+        a->used += size;
+        return x;
+    }
+    size_t want = a->next ? a->next : ARENA_FIRST;
+    if (size > want / 4) {
+        /* big: a chunk of its own, behind the one being carved */
+        struct q_chunk *c = calloc(1, sizeof(*c) + size);
+        if (c == NULL) {
             a->oom = 1;
             return NULL;
         }
-        a->p = np;
-        a->cap = cap;
+        if (a->chunks != NULL) {
+            c->next = a->chunks->next;
+            a->chunks->next = c;
+        } else {
+            c->next = NULL;
+            a->chunks = c;
+            a->used = a->size = size;
+        }
+        return c->mem;
     }
-    void *x = calloc(1, size ? size : 1);
-    if (x == NULL) {
+    struct q_chunk *c = calloc(1, sizeof(*c) + want);
+    if (c == NULL) {
         a->oom = 1;
         return NULL;
     }
-    a->p[a->n++] = x;
-    return x;
+    c->next = a->chunks;
+    a->chunks = c;
+    a->size = want;
+    a->used = size;
+    a->next = want < ARENA_MAX_CHUNK ? want * 2 : want;
+    return c->mem;
 }
 
 char *q_strdup(struct q_arena *a, const char *p, size_t len)
@@ -62,9 +89,10 @@ char *q_strdup(struct q_arena *a, const char *p, size_t len)
 
 void q_arena_free(struct q_arena *a)
 {
-    for (size_t i = 0; i < a->n; i++)
-        free(a->p[i]);
-    free(a->p);
+    for (struct q_chunk *c = a->chunks, *next; c != NULL; c = next) {
+        next = c->next;
+        free(c);
+    }
     memset(a, 0, sizeof(*a));
 }
 
@@ -586,7 +614,8 @@ static int execute(struct q_plan *p, Strata__QueryResponse *qr)
     return rv;
 }
 
-int st_data_query(st_store *st, const Strata__Query *q, struct st_buf *out)
+int st_data_query(st_store *st, st_shard_reader_pool *readers, const Strata__Query *q,
+                  struct st_buf *out)
 {
     Strata__DataResponse resp = STRATA__DATA_RESPONSE__INIT;
     Strata__QueryResponse qr = STRATA__QUERY_RESPONSE__INIT;
@@ -650,7 +679,7 @@ int st_data_query(st_store *st, const Strata__Query *q, struct st_buf *out)
     p.items = items.v;
     p.nitems = items.n;
     if (p.tmin <= p.tmax && p.nitems) {
-        if ((rv = st_shard_reader_open(&p.rd)) != ST_OK)
+        if ((rv = st_shard_reader_get(readers, &p.rd)) != ST_OK)
             goto fail;
         if ((rv = execute(&p, &qr)) != ST_OK)
             goto fail;
@@ -673,7 +702,7 @@ pack:;
         strata__data_response__pack(&resp, (uint8_t *)out->p + out->len);
         out->len += n;
     }
-    st_shard_reader_close(p.rd);
+    st_shard_reader_put(readers, p.rd);
     for (size_t i = 0; i < p.nshards; i++)
         st_store_release(st, p.shards[i]);
     st_pred_free(pred);

@@ -134,7 +134,7 @@ int st_data_service_handle(void *arg, const uint8_t *req, size_t len, struct st_
         rv = do_write(st, q->write_batch, &r, resp);
         break;
     case STRATA__DATA_REQUEST__REQ_QUERY:
-        rv = st_data_query(st, q->query, resp);
+        rv = st_data_query(st, svc->readers, q->query, resp);
         break;
     case STRATA__DATA_REQUEST__REQ_SCHEMA_QUERY:
         rv = st_data_schema(st, q->schema_query, resp);

@@ -115,6 +115,24 @@ struct st_shard_scan_cb {
 typedef struct st_shard_reader st_shard_reader;
 int st_shard_reader_open(st_shard_reader **out);
 void st_shard_reader_close(st_shard_reader *rd);
+/* A few idle readers that query workers share, so that a request does not
+ * set up and tear down an io_uring of its own. Thread-safe. A reader keeps
+ * no segment descriptor or mapping between scans, so it may outlive the
+ * shards and segment files it read (compaction, drops). @max_idle readers
+ * are kept at most (the number of workers is right); the others are closed
+ * when given back. Caller owns the pool; free with
+ * st_shard_reader_pool_close() once no reader is out. */
+typedef struct st_shard_reader_pool st_shard_reader_pool;
+int st_shard_reader_pool_open(size_t max_idle, st_shard_reader_pool **out);
+void st_shard_reader_pool_close(st_shard_reader_pool *pool);
+/* An idle reader of @pool, with its counters and error reset, or a new one
+ * (always a new one when @pool is NULL). The caller owns it until
+ * st_shard_reader_put(). ST_OK, ST_ENOMEM or the ring's setup error. */
+int st_shard_reader_get(st_shard_reader_pool *pool, st_shard_reader **out);
+/* Gives @rd (NULL is fine) back to @pool, or closes it when the pool is full
+ * or NULL. Never while a scan on it is running. Large scratch buffers are
+ * freed first. */
+void st_shard_reader_put(st_shard_reader_pool *pool, st_shard_reader *rd);
 /* What the reader's scans did so far. */
 struct st_shard_reader_stats {
     uint64_t blocks_decoded;    /* segment blocks read and decoded */

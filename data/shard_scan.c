@@ -19,6 +19,8 @@
  * Blocks to decode are read ahead in io_uring batches of up to READ_AHEAD
  * blocks per segment, skipping the blocks that will probably be answered
  * from their statistics. */
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +30,8 @@
 
 #define READ_AHEAD 32
 #define OUT_CAP 1024
+/* Scratch a pooled reader may keep between requests. */
+#define ST_SHARD_READER_KEEP (4u << 20)
 
 /* One source of the merge. */
 struct src {
@@ -97,15 +101,122 @@ static void src_free(struct src *x)
     st_buf_fini(&x->arena);
 }
 
+static void free_srcs(st_shard_reader *rd)
+{
+    for (size_t i = 0; i < rd->cap; i++)
+        src_free(&rd->srcs[i]);
+    free(rd->srcs);
+    rd->srcs = NULL;
+    rd->cap = 0;
+}
+
 void st_shard_reader_close(st_shard_reader *rd)
 {
     if (rd == NULL)
         return;
-    for (size_t i = 0; i < rd->cap; i++)
-        src_free(&rd->srcs[i]);
-    free(rd->srcs);
+    free_srcs(rd);
     st_segment_io_close(rd->io);
     free(rd);
+}
+
+/* Bytes of scratch the reader's sources keep between scans. */
+static size_t scratch_bytes(const st_shard_reader *rd)
+{
+    size_t n = rd->cap * sizeof(*rd->srcs);
+    for (size_t i = 0; i < rd->cap; i++) {
+        const struct src *x = &rd->srcs[i];
+        n += x->buf_cap + x->arena.cap + x->dels_cap * 2 * sizeof(*x->dels);
+        if (x->t != NULL)
+            n += ST_BLOCK_MAX_POINTS *
+                 (sizeof(*x->t) + sizeof(struct st_codec_str) + sizeof(*x->strs));
+    }
+    return n;
+}
+
+/* ---- The pool --------------------------------------------------------------
+ *
+ * Setting up an io_uring costs a syscall, two mmaps and, at teardown, two
+ * munmaps whose TLB shootdowns reach every core: about as much as a small
+ * query itself. The query workers therefore share a few readers. A reader
+ * holds no segment file descriptor and no mapping of a segment between scans
+ * (st_segment_read_blocks() takes the descriptor for the one call), and its
+ * sources are set up afresh by every scan, so the pointers into segments and
+ * caches they keep from an earlier request are never read again: a segment
+ * replaced by compaction, or a shard dropped, between two requests leaves
+ * nothing behind in the reader. What carries over is only the ring and the
+ * decode buffers; the counters and the error message are reset on get. */
+
+struct st_shard_reader_pool {
+    pthread_mutex_t mu;
+    size_t max_idle;
+    size_t nidle;           /* under mu */
+    st_shard_reader **idle; /* [max_idle], under mu; the last one is the warmest */
+};
+
+int st_shard_reader_pool_open(size_t max_idle, st_shard_reader_pool **out)
+{
+    st_shard_reader_pool *pool = calloc(1, sizeof(*pool));
+    if (pool == NULL)
+        return ST_ENOMEM;
+    pool->max_idle = max_idle;
+    pool->idle = calloc(max_idle ? max_idle : 1, sizeof(*pool->idle));
+    if (pool->idle == NULL || pthread_mutex_init(&pool->mu, NULL) != 0) {
+        free(pool->idle); /* UNTESTED: out of memory */
+        free(pool);
+        return ST_ENOMEM;
+    }
+    *out = pool;
+    return ST_OK;
+}
+
+void st_shard_reader_pool_close(st_shard_reader_pool *pool)
+{
+    if (pool == NULL)
+        return;
+    for (size_t i = 0; i < pool->nidle; i++)
+        st_shard_reader_close(pool->idle[i]);
+    pthread_mutex_destroy(&pool->mu);
+    free(pool->idle);
+    free(pool);
+}
+
+int st_shard_reader_get(st_shard_reader_pool *pool, st_shard_reader **out)
+{
+    st_shard_reader *rd = NULL;
+    if (pool != NULL) {
+        pthread_mutex_lock(&pool->mu);
+        if (pool->nidle > 0)
+            rd = pool->idle[--pool->nidle];
+        pthread_mutex_unlock(&pool->mu);
+    }
+    if (rd == NULL)
+        return st_shard_reader_open(out);
+    rd->stats = (struct st_shard_reader_stats){0};
+    rd->err[0] = '\0';
+    rd->on = 0;
+    *out = rd;
+    return ST_OK;
+}
+
+void st_shard_reader_put(st_shard_reader_pool *pool, st_shard_reader *rd)
+{
+    if (rd == NULL)
+        return;
+    if (pool == NULL) {
+        st_shard_reader_close(rd);
+        return;
+    }
+    /* A query over many segments or large blocks may have grown the
+     * scratch: keep the ring, not the memory. */
+    if (scratch_bytes(rd) > ST_SHARD_READER_KEEP)
+        free_srcs(rd);
+    pthread_mutex_lock(&pool->mu);
+    bool keep = pool->nidle < pool->max_idle;
+    if (keep)
+        pool->idle[pool->nidle++] = rd;
+    pthread_mutex_unlock(&pool->mu);
+    if (!keep)
+        st_shard_reader_close(rd);
 }
 
 const char *st_shard_reader_error(const st_shard_reader *rd)

@@ -98,12 +98,14 @@ static bool is_group_tag(const struct rq_plan *p, const char *key)
     return false;
 }
 
-/* SELECT * (or *::field, *::tag): fields and tags, sorted together by name;
- * tags that are GROUP BY keys are not columns. */
-static int add_wildcard(struct rq_plan *p, enum st_iql_cast cast)
+/* SELECT * (or *::field, *::tag) and SELECT /re/ (@re borrowed, NULL for *):
+ * fields and tags, sorted together by name; tags that are GROUP BY keys are
+ * not columns, and no tag is with GROUP BY * or GROUP BY /re/ (InfluxDB). */
+static int add_wildcard(struct rq_plan *p, enum st_iql_cast cast, const st_re *re)
 {
     size_t f = 0, t = 0;
-    bool fields = cast != ST_IQL_CAST_TAG, tags = cast != ST_IQL_CAST_FIELD && !p->group_all;
+    bool fields = cast != ST_IQL_CAST_TAG,
+         tags = cast != ST_IQL_CAST_FIELD && !p->group_all && p->ngroup_res == 0;
     for (;;) {
         const char *fk = fields && f < p->nfields ? p->fields[f] : NULL;
         const char *tk = tags && t < p->ntag_keys ? p->tag_keys[t] : NULL;
@@ -121,6 +123,8 @@ static int add_wildcard(struct rq_plan *p, enum st_iql_cast cast)
             c.kind = RQ_COL_TAG;
             c.key = c.name = tk;
         }
+        if (re != NULL && !st_re_match(re, c.key, strlen(c.key)))
+            continue;
         int rv = rq_add_col(p, c);
         if (rv != ST_OK)
             return rv;
@@ -251,7 +255,7 @@ static int plan_fields(struct rq_plan *p)
             break;
         case ST_IQL_E_WILDCARD:
             raw = true;
-            rv = add_wildcard(p, e->cast);
+            rv = add_wildcard(p, e->cast, NULL);
             break;
         case ST_IQL_E_VARREF: {
             raw = true;
@@ -265,9 +269,18 @@ static int plan_fields(struct rq_plan *p)
             rv = rq_add_col(p, c);
             break;
         }
-        case ST_IQL_E_REGEX:
-            rv = rq_fail(p, "not implemented yet: regular expressions in the SELECT list");
+        case ST_IQL_E_REGEX: {
+            st_re *re = NULL;
+            char msg[256] = "";
+            raw = true;
+            if (st_re_compile(e->str, strlen(e->str), &re, msg, sizeof(msg)) != ST_OK) {
+                rv = rq_fail(p, "invalid regular expression /%s/: %s", e->str, msg);
+                break;
+            }
+            rv = add_wildcard(p, ST_IQL_CAST_NONE, re);
+            st_re_free(re);
             break;
+        }
         default:
             rv = rq_fail(p, "not implemented yet: expressions in the SELECT list");
             break;
@@ -333,7 +346,13 @@ static int plan_dims(struct rq_plan *p, int64_t now)
         } else if (d->kind == ST_IQL_E_WILDCARD) {
             p->group_all = true;
         } else if (d->kind == ST_IQL_E_REGEX) {
-            return rq_fail(p, "not implemented yet: GROUP BY a regular expression");
+            const char **res = rq_alloc(p->ar, (p->ngroup_res + 1) * sizeof(*res));
+            if (res == NULL)
+                return ST_ENOMEM;
+            if (p->ngroup_res)
+                memcpy(res, p->group_res, p->ngroup_res * sizeof(*res));
+            res[p->ngroup_res++] = d->str;
+            p->group_res = res;
         } else {
             return rq_fail(p, "only time() calls allowed in dimensions");
         }
@@ -442,9 +461,11 @@ static int prepare_source(struct rq_plan *p, const struct st_iql_source *src,
         *skip = true; /* an empty range reads nothing */
         return ST_OK;
     }
-    bool wildcard = p->group_all;
-    for (size_t i = 0; i < sel->nfields; i++)
-        wildcard = wildcard || unparen(sel->fields[i].expr)->kind == ST_IQL_E_WILDCARD;
+    bool wildcard = p->group_all || p->ngroup_res > 0;
+    for (size_t i = 0; i < sel->nfields; i++) {
+        enum st_iql_expr_kind k = unparen(sel->fields[i].expr)->kind;
+        wildcard = wildcard || k == ST_IQL_E_WILDCARD || k == ST_IQL_E_REGEX;
+    }
     if ((rv = rq_find_shards(p)) != ST_OK)
         return rv;
     return rq_load_schema(p, wildcard);
@@ -456,7 +477,8 @@ static int run_source(struct rq_plan *p, const struct st_iql_expr *rest, struct 
     const struct st_iql_expr *tags, *filter;
     int rv;
     if ((rv = rq_split_cond(p, rest, &tags, &filter)) != ST_OK ||
-        (rv = rq_tag_expr(p, tags, &p->tags)) != ST_OK || (rv = plan_fields(p)) != ST_OK)
+        (rv = rq_tag_expr(p, tags, &p->tags)) != ST_OK || (rv = rq_group_regex(p)) != ST_OK ||
+        (rv = plan_fields(p)) != ST_OK)
         return rv == ST_ENOTFOUND ? ST_OK : rv;
     p->nout = p->ncols;
     if (p->aggregate && p->interval > 0 && p->env->max_buckets > 0) {

@@ -8,6 +8,7 @@ add_library(st_query STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/query_eval.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_fetch.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_group.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/query_hw.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_raw.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_pts.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_expr.c
@@ -15,6 +16,7 @@ add_library(st_query STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/query_push.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_res.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_sub.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/query_ta.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_show.c
   ${CMAKE_CURRENT_SOURCE_DIR}/query_time.c
 )

@@ -68,6 +68,7 @@ struct rq_x {
     struct rq_x *a, *b; /* operands */
     int64_t unit;       /* derivative, elapsed */
     int64_t n;          /* moving_average */
+    struct rq_ta ta;    /* technical analysis (query_ta.c) */
 };
 
 static const struct {
@@ -93,6 +94,16 @@ static const struct {
     {"moving_average", RQ_T_MOVING_AVERAGE},
     {"cumulative_sum", RQ_T_CUMULATIVE_SUM},
     {"elapsed", RQ_T_ELAPSED},
+    {"exponential_moving_average", RQ_T_EMA},
+    {"double_exponential_moving_average", RQ_T_DEMA},
+    {"triple_exponential_moving_average", RQ_T_TEMA},
+    {"relative_strength_index", RQ_T_RSI},
+    {"triple_exponential_derivative", RQ_T_TRIX},
+    {"kaufmans_efficiency_ratio", RQ_T_KER},
+    {"kaufmans_adaptive_moving_average", RQ_T_KAMA},
+    {"chande_momentum_oscillator", RQ_T_CMO},
+    {"holt_winters", RQ_T_HOLT_WINTERS},
+    {"holt_winters_with_fit", RQ_T_HOLT_WINTERS_FIT},
 };
 
 static const struct st_iql_expr *unparen(const struct st_iql_expr *e)
@@ -204,6 +215,30 @@ static int leaf_call(struct xctx *c, const struct st_iql_expr *e, struct rq_x *x
     return ST_OK;
 }
 
+/* holt_winters(agg, N, S): InfluxDB's checks. */
+static int hw_args(struct rq_plan *p, const struct st_iql_expr *e, struct rq_x *x)
+{
+    if (e->nargs != 3)
+        return rq_fail(p, "invalid number of arguments for %s, expected 3, got %zu", e->name,
+                       e->nargs);
+    const struct st_iql_expr *n = unparen(e->args[1]), *s = unparen(e->args[2]);
+    if (n->kind != ST_IQL_E_INTEGER)
+        return rq_fail(p, "expected integer argument as second arg in %s", e->name);
+    if (n->i <= 0)
+        return rq_fail(p, "second arg to %s must be greater than 0, got %lld", e->name,
+                       (long long)n->i);
+    if (s->kind != ST_IQL_E_INTEGER)
+        return rq_fail(p, "expected integer argument as third arg in %s", e->name);
+    if (s->i < 0)
+        return rq_fail(p, "third arg to %s cannot be negative, got %lld", e->name, (long long)s->i);
+    const struct st_iql_expr *a = unparen(e->args[0]);
+    if (a->kind != ST_IQL_E_CALL || math_of(a->name) >= 0 || trans_of(a->name) >= 0)
+        return rq_fail(p, "must use aggregate function with %s", e->name);
+    x->n = n->i;
+    x->unit = s->i; /* the season */
+    return ST_OK;
+}
+
 static int compile_trans(struct xctx *c, const struct st_iql_expr *e, struct rq_x *x)
 {
     struct rq_plan *p = c->p;
@@ -211,7 +246,15 @@ static int compile_trans(struct xctx *c, const struct st_iql_expr *e, struct rq_
     x->kind = X_TRANS;
     x->tr = t;
     bool unit_arg = t == RQ_T_DERIVATIVE || t == RQ_T_NN_DERIVATIVE || t == RQ_T_ELAPSED;
-    if (t == RQ_T_MOVING_AVERAGE) {
+    if (RQ_T_IS_TA(t)) {
+        int rv = rq_ta_args(p, e, t, &x->ta);
+        if (rv != ST_OK)
+            return rv;
+    } else if (RQ_T_IS_HW(t)) {
+        int rv = hw_args(p, e, x);
+        if (rv != ST_OK)
+            return rv;
+    } else if (t == RQ_T_MOVING_AVERAGE) {
         if (e->nargs != 2)
             return rq_fail(p, "invalid number of arguments for moving_average, expected 2, got %zu",
                            e->nargs);
@@ -256,7 +299,9 @@ static int compile_trans(struct xctx *c, const struct st_iql_expr *e, struct rq_
     } else if (a->kind == ST_IQL_E_VARREF) {
         if (p->interval > 0)
             return rq_fail(p, "aggregate function required inside the call to %s", e->name);
-        int rv = leaf_ref(c, a, x->a);
+        int rv = RQ_T_IS_TA(t) ? rq_ta_check_type(p, e->name, rq_field_type(p, a->name)) : ST_OK;
+        if (rv == ST_OK)
+            rv = leaf_ref(c, a, x->a);
         if (rv != ST_OK)
             return rv;
     } else {
@@ -267,8 +312,8 @@ static int compile_trans(struct xctx *c, const struct st_iql_expr *e, struct rq_
     if (t == RQ_T_ELAPSED && x->unit == 0)
         x->unit = 1;
     p->has_trans = true;
-    p->x_extend = p->x_extend || (t != RQ_T_CUMULATIVE_SUM && x->a->kind == X_COL &&
-                                  p->cols[x->a->col].kind == RQ_COL_AGG);
+    p->x_extend = p->x_extend || (t != RQ_T_CUMULATIVE_SUM && !RQ_T_IS_HW(t) &&
+                                  x->a->kind == X_COL && p->cols[x->a->col].kind == RQ_COL_AGG);
     return ST_OK;
 }
 
@@ -696,6 +741,8 @@ int rq_x_transform(enum rq_trans tr, int64_t unit, int64_t n, bool desc, const i
                 ov[m++] = in((t[i] - pt) / unit);
             }
             break;
+        default:
+            break; /* the TA functions: rq_ta_transform() */
         }
         have = true;
         pt = t[i];
@@ -707,7 +754,7 @@ int rq_x_transform(enum rq_trans tr, int64_t unit, int64_t n, bool desc, const i
 }
 
 static int stream_of(const struct rq_out *o, const struct st_qseries *s, bool desc,
-                     struct stream *st)
+                     int64_t p_interval, struct stream *st)
 {
     size_t nr = s->nrows, nc = s->ncolumns;
     st->t = malloc((nr ? nr : 1) * sizeof(*st->t));
@@ -734,8 +781,18 @@ static int stream_of(const struct rq_out *o, const struct st_qseries *s, bool de
     int rv = ST_ENOMEM;
     if (in_t != NULL) {
         memcpy(in_t, st->t, nr * sizeof(*in_t));
-        rv = rq_x_transform(o->x->tr, o->x->unit, o->x->n, desc, in_t, in_v, nr, st->t, st->v,
-                            &st->n);
+        if (RQ_T_IS_HW(o->x->tr)) {
+            free(st->t);
+            free(st->v);
+            st->t = NULL;
+            st->v = NULL;
+            rv = rq_hw_transform(o->x->n, o->x->unit, o->x->tr == RQ_T_HOLT_WINTERS_FIT, p_interval,
+                                 in_t, in_v, nr, &st->t, &st->v, &st->n);
+        } else if (RQ_T_IS_TA(o->x->tr))
+            rv = rq_ta_transform(&o->x->ta, in_t, in_v, nr, st->t, st->v, &st->n);
+        else
+            rv = rq_x_transform(o->x->tr, o->x->unit, o->x->n, desc, in_t, in_v, nr, st->t, st->v,
+                                &st->n);
     }
     free(in_t);
     free(in_v);
@@ -779,7 +836,7 @@ int rq_x_apply(struct rq_plan *p, struct st_qres *res, size_t first)
         size_t nrows = 0, cap = 0;
         int rv = st == NULL || cols == NULL || at == NULL ? ST_ENOMEM : ST_OK;
         for (size_t k = 0; rv == ST_OK && k < p->nouts; k++)
-            rv = stream_of(&p->outs[k], s, desc, &st[k]);
+            rv = stream_of(&p->outs[k], s, desc, p->interval, &st[k]);
         /* The union of the streams' times, in row order. */
         for (;;) {
             if (rv != ST_OK)
@@ -797,10 +854,20 @@ int rq_x_apply(struct rq_plan *p, struct st_qres *res, size_t first)
             if (!any)
                 break;
             if (p->x_cut && t < p->x_tmin) {
-                for (size_t k = 0; k < p->nouts; k++)
-                    if (at[k] < st[k].n && st[k].t[at[k]] == t)
+                /* The window before the range: InfluxDB keeps what a
+                 * transformation emits there (a TA function with hold
+                 * period 0), not the other columns. */
+                bool keep = false;
+                for (size_t k = 0; k < p->nouts; k++) {
+                    if (at[k] >= st[k].n || st[k].t[at[k]] != t)
+                        continue;
+                    if (p->outs[k].x != NULL && p->outs[k].x->kind == X_TRANS)
+                        keep = true;
+                    else
                         at[k]++;
-                continue;
+                }
+                if (!keep)
+                    continue;
             }
             if (nrows == cap) {
                 cap = cap ? cap * 2 : 16;

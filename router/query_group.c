@@ -4,6 +4,7 @@
 
 #include "err.h"
 #include "query_int.h"
+#include "regex.h"
 
 void rq_groups_init(struct rq_groups *gs)
 {
@@ -133,4 +134,47 @@ void rq_groups_sort(struct rq_groups *gs, bool desc)
         gs->v[i] = gs->v[gs->n - 1 - i];
         gs->v[gs->n - 1 - i] = t;
     }
+}
+
+int rq_group_regex(struct rq_plan *p)
+{
+    if (p->ngroup_res == 0)
+        return ST_OK;
+    size_t cap = p->ngroup_tags + p->ntag_keys;
+    const char **tags = rq_alloc(p->ar, (cap ? cap : 1) * sizeof(*tags));
+    st_re **res = calloc(p->ngroup_res, sizeof(*res));
+    int rv = tags == NULL || res == NULL ? ST_ENOMEM : ST_OK;
+    for (size_t i = 0; rv == ST_OK && i < p->ngroup_res; i++) {
+        char msg[256] = "";
+        const char *pat = p->group_res[i];
+        if (st_re_compile(pat, strlen(pat), &res[i], msg, sizeof(msg)) != ST_OK)
+            rv = rq_fail(p, "invalid regular expression /%s/: %s", pat, msg);
+    }
+    /* Both lists are sorted: merge them, adding the matching tag keys. */
+    size_t n = 0, a = 0, b = 0;
+    while (rv == ST_OK && (a < p->ngroup_tags || b < p->ntag_keys)) {
+        const char *x = a < p->ngroup_tags ? p->group_tags[a] : NULL;
+        const char *y = b < p->ntag_keys ? p->tag_keys[b] : NULL;
+        int c = x == NULL ? 1 : y == NULL ? -1 : strcmp(x, y);
+        if (c <= 0) {
+            tags[n++] = x;
+            a++;
+            b += c == 0;
+            continue;
+        }
+        b++;
+        bool match = false;
+        for (size_t i = 0; !match && i < p->ngroup_res; i++)
+            match = st_re_match(res[i], y, strlen(y));
+        if (match)
+            tags[n++] = y;
+    }
+    for (size_t i = 0; res != NULL && i < p->ngroup_res; i++)
+        st_re_free(res[i]);
+    free(res);
+    if (rv == ST_OK) {
+        p->group_tags = tags;
+        p->ngroup_tags = n;
+    }
+    return rv;
 }

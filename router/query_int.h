@@ -97,7 +97,9 @@ struct rq_plan {
     int64_t interval, offset;             /* GROUP BY time */
     const char **group_tags;              /* GROUP BY tag keys, sorted */
     size_t ngroup_tags;
-    bool group_all;      /* GROUP BY * */
+    bool group_all;         /* GROUP BY * */
+    const char **group_res; /* GROUP BY /regex/ patterns, expanded by rq_group_regex() */
+    size_t ngroup_res;
     struct rq_col *cols; /* output columns, time first, then hidden ones (filter inputs) */
     size_t ncols, cols_cap;
     size_t nout;                           /* the first nout columns are the answer's */
@@ -243,6 +245,11 @@ struct rq_group *rq_group_of(struct rq_groups *gs, struct rq_arena *ar,
                              const Strata__SeriesResult *sr);
 /* Sorts the groups by (measurement, tags). */
 void rq_groups_sort(struct rq_groups *gs, bool desc);
+/* GROUP BY /regex/: adds the source's tag keys (p->tag_keys) matching one of
+ * p->group_res to p->group_tags (kept sorted, without duplicates), as
+ * InfluxDB expands a regex dimension. ST_OK, ST_EINVAL (a bad pattern:
+ * message in p->err) or ST_ENOMEM. */
+int rq_group_regex(struct rq_plan *p);
 
 /* Points mode (query_pts.c) ------------------------------------------------
  * Aggregates computed on the router from every raw point of a window. */
@@ -334,11 +341,54 @@ enum rq_trans {
     RQ_T_MOVING_AVERAGE,
     RQ_T_CUMULATIVE_SUM,
     RQ_T_ELAPSED,
+    /* The technical-analysis functions (query_ta.c). */
+    RQ_T_EMA,
+    RQ_T_DEMA,
+    RQ_T_TEMA,
+    RQ_T_RSI,
+    RQ_T_TRIX,
+    RQ_T_KER,
+    RQ_T_KAMA,
+    RQ_T_CMO,
+    RQ_T_HOLT_WINTERS, /* query_hw.c */
+    RQ_T_HOLT_WINTERS_FIT,
 };
+#define RQ_T_IS_TA(t) ((t) >= RQ_T_EMA && (t) <= RQ_T_CMO)
+#define RQ_T_IS_HW(t) ((t) == RQ_T_HOLT_WINTERS || (t) == RQ_T_HOLT_WINTERS_FIT)
 /* Transformation @tr over the points (@t, @v) of @nin
  * rows, nulls skipped: the result points into @ot / @ov (room for @nin). */
 int rq_x_transform(enum rq_trans tr, int64_t unit, int64_t n, bool desc, const int64_t *t,
                    const struct st_qv *v, size_t nin, int64_t *ot, struct st_qv *ov, size_t *nout);
+
+/* Technical analysis (query_ta.c): InfluxDB 1.6's transformations over
+ * the gota algorithms. */
+enum rq_warmup { RQ_WARM_EXPONENTIAL = 0, RQ_WARM_SIMPLE, RQ_WARM_NONE };
+struct rq_ta {
+    enum rq_trans tr;
+    int64_t period;
+    int64_t hold; /* -1: the algorithm's warm-up count */
+    enum rq_warmup warmup;
+};
+/* Checks the arguments of the TA call @e (period, hold period, warm-up
+ * type) as InfluxDB does and fills *@ta. ST_OK, ST_EINVAL (InfluxDB's
+ * message in p->err) or ST_ENOMEM. */
+int rq_ta_args(struct rq_plan *p, const struct st_iql_expr *e, enum rq_trans tr, struct rq_ta *ta);
+/* InfluxDB's error for a TA function of a string or boolean field (@type a
+ * Strata__FieldType), or ST_OK. */
+int rq_ta_check_type(struct rq_plan *p, const char *fn, int type);
+/* Runs @ta over the points (@t, @v) of @nin rows, nulls skipped: the
+ * emitted points go to @ot / @ov (room for @nin), *@nout of them. ST_OK or
+ * ST_ENOMEM. */
+int rq_ta_transform(const struct rq_ta *ta, const int64_t *t, const struct st_qv *v, size_t nin,
+                    int64_t *ot, struct st_qv *ov, size_t *nout);
+
+/* holt_winters(): forecasts @h points (season @m, GROUP BY @interval)
+ * from the points (@t, @v) of @nin rows, nulls skipped; with @fit the
+ * fitted values too. Caller owns *@ot and *@ov (free()); ST_OK or
+ * ST_ENOMEM. */
+int rq_hw_transform(int64_t h, int64_t m, bool fit, int64_t interval, const int64_t *t,
+                    const struct st_qv *v, size_t nin, int64_t **ot, struct st_qv **ov,
+                    size_t *nout);
 
 /* Memory in the result (zeroed; NULL when out of memory). */
 void *rq_res_alloc(struct st_qres *res, size_t n);

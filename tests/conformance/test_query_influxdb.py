@@ -277,6 +277,14 @@ CASES = [
     C("raw_star_tag_plus_field", "SELECT *::tag, usage_user FROM cpu WHERE %s" % W4H,
       order="ties"),
     C("raw_regex_fields", "SELECT /usage/ FROM cpu WHERE host = 'server03' AND %s" % W4H),
+    C("raw_regex_tags", "SELECT /o/ FROM cpu WHERE %s AND %s" % (S1, W4H)),
+    C("raw_regex_group_tag", "SELECT /o/ FROM cpu WHERE %s GROUP BY host" % W4H),
+    C("raw_regex_two", "SELECT /^usage_u/, procs, /^reg/ FROM cpu WHERE %s AND %s"
+      % (S1, W4H)),
+    C("raw_regex_none", "SELECT /nosuch/ FROM cpu WHERE %s AND %s" % (S1, W4H)),
+    C("raw_regex_measurements", "SELECT /a/ FROM /^(cpu|temp)$/ WHERE "
+      "time >= '2024-01-01T00:00:00Z' AND time < '2024-01-01T00:30:00Z' AND "
+      "(host = 'server01' OR machine = 'm1')", order="ties"),
     C("raw_same_field_twice", "SELECT usage_user, usage_user FROM cpu WHERE %s AND %s"
       % (S1, W4H)),
     C("raw_string_field", "SELECT state FROM cpu WHERE host = 'server04' AND %s" % WDAY),
@@ -501,6 +509,14 @@ CASES = [
       % WALL),
     C("gb_region", "SELECT mean(usage_user) FROM cpu WHERE %s GROUP BY region" % WALL),
     C("gb_regex", "SELECT count(usage_user) FROM cpu WHERE %s GROUP BY /reg/" % WALL),
+    C("gb_regex_two", "SELECT mean(usage_user) FROM cpu WHERE %s GROUP BY time(6h), /o/"
+      % WDAY),
+    C("gb_regex_tag", "SELECT count(usage_user) FROM cpu WHERE %s GROUP BY region, /^h/"
+      % WALL),
+    C("gb_regex_none", "SELECT count(usage_user) FROM cpu WHERE %s GROUP BY /nosuch/" % WALL),
+    C("gb_regex_star_raw", "SELECT * FROM cpu WHERE %s AND %s GROUP BY /^h/" % (S1, W4H)),
+    C("gb_regex_raw", "SELECT usage_user FROM cpu WHERE %s GROUP BY /reg/" % W4H,
+      order="ties"),
     C("gb_missing_tag", "SELECT count(usage_user) FROM cpu WHERE %s GROUP BY nosuch" % WALL),
     C("gb_star_raw", "SELECT * FROM cpu WHERE %s GROUP BY *" % W4H),
     C("gb_host_raw", "SELECT usage_user FROM cpu WHERE %s GROUP BY host" % W4H),
@@ -695,12 +711,99 @@ CASES = [
       "GROUP BY time(1h)" % WDAY),
     C("tr_holt_winters_with_fit", "SELECT holt_winters_with_fit(mean(usage_user), 2, 4) "
       "FROM cpu WHERE %s AND %s GROUP BY time(1h)" % (S1, WDAY)),
+    C("tr_holt_winters_noseason", "SELECT holt_winters(max(procs), 3, 0) FROM cpu WHERE %s "
+      "AND %s GROUP BY time(2h)" % (S1, WDAY)),
+    C("tr_holt_winters_gap", "SELECT holt_winters_with_fit(mean(usage_user), 3, 3) FROM cpu "
+      "WHERE %s GROUP BY time(1h)" % WGAP),
+    C("tr_holt_winters_hosts", "SELECT holt_winters(mean(usage_user), 2, 2) FROM cpu "
+      "WHERE %s GROUP BY time(6h), host" % WALL),
+    C("tr_holt_winters_season1", "SELECT holt_winters_with_fit(mean(value), 2, 1) FROM temp "
+      "WHERE %s GROUP BY time(6h)" % WTEMP),
+    C("tr_holt_winters_short", "SELECT holt_winters(mean(usage_user), 2, 4) FROM cpu "
+      "WHERE %s AND time >= '2024-01-01T00:00:00Z' AND time < '2024-01-01T02:00:00Z' "
+      "GROUP BY time(1h)" % S1),
+    C("tr_hw_err_nargs", "SELECT holt_winters(mean(usage_user), 2) FROM cpu WHERE %s "
+      "GROUP BY time(1h)" % WDAY),
+    C("tr_hw_err_n", "SELECT holt_winters(mean(usage_user), 0, 1) FROM cpu WHERE %s "
+      "GROUP BY time(1h)" % WDAY),
+    C("tr_hw_err_s", "SELECT holt_winters_with_fit(mean(usage_user), 2, -1) FROM cpu WHERE %s "
+      "GROUP BY time(1h)" % WDAY),
+    C("tr_hw_err_raw", "SELECT holt_winters(usage_user, 2, 1) FROM cpu WHERE %s "
+      "GROUP BY time(1h)" % WDAY),
+    C("tr_hw_err_nogroup", "SELECT holt_winters(mean(usage_user), 2, 1) FROM cpu WHERE %s"
+      % WDAY),
     C("tr_ema", "SELECT exponential_moving_average(usage_user, 3) FROM cpu WHERE %s AND %s"
       % (S1, W4H)),
     C("tr_cmo", "SELECT chande_momentum_oscillator(mean(usage_user), 4) FROM cpu WHERE %s "
       "GROUP BY time(1h)" % WDAY),
     C("tr_rsi_kama", "SELECT relative_strength_index(usage_user, 3), "
       "kaufmans_adaptive_moving_average(usage_user, 3) FROM cpu WHERE %s AND %s" % (S1, WDAY)),
+    C("tr_ema_warmups", "SELECT exponential_moving_average(usage_user, 4, 2, 'simple'), "
+      "exponential_moving_average(usage_user, 4, 0, 'exponential'), "
+      "exponential_moving_average(usage_user, 1) FROM cpu WHERE %s AND %s" % (S1, W4H)),
+    C("tr_ema_int", "SELECT exponential_moving_average(procs, 3) FROM cpu WHERE %s AND %s"
+      % (S1, W4H)),
+    C("tr_dema_tema", "SELECT double_exponential_moving_average(usage_user, 3), "
+      "triple_exponential_moving_average(usage_user, 3), "
+      "double_exponential_moving_average(usage_user, 3, -1, 'simple'), "
+      "triple_exponential_moving_average(usage_user, 2, -1, 'simple') FROM cpu WHERE %s AND %s"
+      % (S1, WDAY)),
+    C("tr_dema_tema_hold", "SELECT double_exponential_moving_average(usage_user, 4, 0), "
+      "triple_exponential_moving_average(procs, 3, 1, 'simple') FROM cpu WHERE %s AND %s"
+      % (S1, W4H)),
+    C("tr_trix", "SELECT triple_exponential_derivative(usage_user, 3), "
+      "triple_exponential_derivative(procs, 2, 1, 'simple') FROM cpu WHERE %s AND %s"
+      % (S1, WDAY)),
+    C("tr_ker", "SELECT kaufmans_efficiency_ratio(usage_user, 3), "
+      "kaufmans_efficiency_ratio(procs, 1, 0) FROM cpu WHERE %s AND %s" % (S1, W4H)),
+    C("tr_kama_hold", "SELECT kaufmans_adaptive_moving_average(usage_user, 2, 0), "
+      "kaufmans_adaptive_moving_average(procs, 5) FROM cpu WHERE %s AND %s" % (S1, WDAY)),
+    C("tr_kama_agg_hosts", "SELECT kaufmans_adaptive_moving_average(max(procs), 4) FROM cpu "
+      "WHERE %s GROUP BY time(1h), host" % WDAY),
+    C("tr_cmo_warmups", "SELECT chande_momentum_oscillator(usage_user, 3, 0, 'none'), "
+      "chande_momentum_oscillator(usage_user, 3, -1, 'exponential'), "
+      "chande_momentum_oscillator(usage_user, 5, 2, 'simple') FROM cpu WHERE %s AND %s"
+      % (S1, W4H)),
+    C("tr_rsi_agg_mid", "SELECT relative_strength_index(mean(usage_user), 3, 0, 'simple'), "
+      "relative_strength_index(mean(usage_user), 2) FROM cpu WHERE "
+      "time >= '2024-01-03T00:00:00Z' AND time < '2024-01-03T06:00:00Z' GROUP BY time(1h)"),
+    C("tr_ema_agg_gap", "SELECT exponential_moving_average(mean(usage_user), 2) FROM cpu "
+      "WHERE %s GROUP BY time(1h)" % WGAP),
+    C("tr_ema_agg_fill0", "SELECT exponential_moving_average(mean(usage_user), 2), "
+      "chande_momentum_oscillator(mean(usage_user), 3) FROM cpu WHERE %s GROUP BY time(1h) "
+      "fill(0)" % WGAP),
+    C("tr_ema_short", "SELECT exponential_moving_average(usage_user, 50) FROM cpu WHERE %s "
+      "AND %s" % (S1, W4H)),
+    C("tr_ema_desc", "SELECT exponential_moving_average(usage_user, 3), "
+      "relative_strength_index(usage_user, 2) FROM cpu WHERE %s AND %s ORDER BY time DESC"
+      % (S1, W4H)),
+    C("tr_ema_hosts", "SELECT exponential_moving_average(usage_user, 3) FROM cpu WHERE %s "
+      "GROUP BY host" % W4H),
+    C("tr_ema_limit", "SELECT triple_exponential_moving_average(usage_user, 2) FROM cpu "
+      "WHERE %s AND %s LIMIT 3 OFFSET 2" % (S1, WDAY)),
+    C("tr_ema_with_mean", "SELECT exponential_moving_average(mean(usage_user), 3), "
+      "mean(usage_user) FROM cpu WHERE %s GROUP BY time(1h) fill(previous)" % WGAP),
+    C("tr_ta_err_nargs", "SELECT exponential_moving_average(usage_user) FROM cpu"),
+    C("tr_ta_err_nargs_kama", "SELECT kaufmans_efficiency_ratio(usage_user, 2, 1, 'simple') "
+      "FROM cpu"),
+    C("tr_ta_err_period", "SELECT relative_strength_index(usage_user, 0) FROM cpu"),
+    C("tr_ta_err_period_type", "SELECT chande_momentum_oscillator(usage_user, 2.5) FROM cpu"),
+    C("tr_ta_err_hold", "SELECT double_exponential_moving_average(usage_user, 2, -2) FROM cpu"),
+    C("tr_ta_err_hold_trix", "SELECT triple_exponential_derivative(usage_user, 2, 0) FROM cpu"),
+    C("tr_ta_err_hold_type", "SELECT kaufmans_adaptive_moving_average(usage_user, 2, 'x') "
+      "FROM cpu"),
+    C("tr_ta_err_warmup", "SELECT exponential_moving_average(usage_user, 2, 1, 'none') "
+      "FROM cpu"),
+    C("tr_ta_err_warmup_cmo", "SELECT chande_momentum_oscillator(usage_user, 2, 1, 'x') "
+      "FROM cpu"),
+    C("tr_ta_err_warmup_type", "SELECT triple_exponential_moving_average(usage_user, 2, 1, 3) "
+      "FROM cpu"),
+    C("tr_ta_err_raw_group", "SELECT exponential_moving_average(usage_user, 2) FROM cpu "
+      "WHERE %s GROUP BY time(1h)" % WDAY),
+    C("tr_ta_err_agg_nogroup", "SELECT chande_momentum_oscillator(mean(usage_user), 2) FROM cpu "
+      "WHERE %s" % WDAY),
+    C("tr_ta_string", "SELECT exponential_moving_average(state, 2) FROM cpu WHERE %s AND %s"
+      % (S1, WDAY)),
     # ---- math --------------------------------------------------------------------------------
     C("math_basic", "SELECT abs(usage_user - 50), sqrt(usage_user), pow(usage_user, 2), "
       "floor(usage_user), ceil(usage_user), round(usage_user) FROM cpu WHERE %s AND %s"

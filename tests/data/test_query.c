@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "data.pb-c.h"
 #include "delete.h"
@@ -17,6 +18,9 @@
 
 static char dir[64];
 static st_store *st;
+/* One idle reader at most: every query of a test reuses the same reader
+ * (and io_uring), as the service's workers do. */
+static st_shard_reader_pool *readers;
 
 static void setup(void)
 {
@@ -25,10 +29,12 @@ static void setup(void)
     char err[512] = "";
     struct st_shard_opts o = {.cache_max_bytes = 64u << 20};
     ck_assert_msg(st_store_open(dir, &o, &st, err, sizeof(err)) == ST_OK, "%s", err);
+    ck_assert_int_eq(st_shard_reader_pool_open(1, &readers), ST_OK);
 }
 
 static void teardown(void)
 {
+    st_shard_reader_pool_close(readers);
     st_store_close(st);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -59,16 +65,22 @@ static void flush_compact(uint64_t shard, int compact)
     st_store_release(st, s);
 }
 
-/* Runs @q; returns the unpacked DataResponse (caller frees). */
-static Strata__DataResponse *run(const Strata__Query *q)
+/* Runs @q with the pool's reader, or with one of its own when @pool is
+ * NULL; returns the unpacked DataResponse (caller frees). */
+static Strata__DataResponse *run_with(st_shard_reader_pool *pool, const Strata__Query *q)
 {
     struct st_buf out;
     st_buf_init(&out);
-    ck_assert_int_eq(st_data_query(st, q, &out), ST_OK);
+    ck_assert_int_eq(st_data_query(st, pool, q, &out), ST_OK);
     Strata__DataResponse *r = strata__data_response__unpack(NULL, out.len, (const uint8_t *)out.p);
     ck_assert_ptr_nonnull(r);
     st_buf_fini(&out);
     return r;
+}
+
+static Strata__DataResponse *run(const Strata__Query *q)
+{
+    return run_with(readers, q);
 }
 
 static Strata__QueryResponse *ok(Strata__DataResponse *r)
@@ -687,6 +699,118 @@ START_TEST(test_query_paging_concatenates)
 }
 END_TEST
 
+/* ---- readers reused across queries ---------------------------------------- */
+
+/* The packed answer of @q, with the pool's reader or a fresh one. */
+static void query_bytes(st_shard_reader_pool *pool, const Strata__Query *q, struct st_buf *out)
+{
+    st_buf_reset(out);
+    ck_assert_int_eq(st_data_query(st, pool, q, out), ST_OK);
+}
+
+/* Every query, pooled or not, answers the same bytes, statistics included. */
+static void same_answers(Strata__Query *q)
+{
+    struct st_buf a, b;
+    st_buf_init(&a);
+    st_buf_init(&b);
+    for (int agg = 0; agg < 2; agg++) {
+        Strata__AggregateKind aggs[] = {STRATA__AGGREGATE_KIND__COUNT, STRATA__AGGREGATE_KIND__MAX};
+        q->aggregates = agg ? aggs : NULL;
+        q->n_aggregates = agg ? 2 : 0;
+        q->interval_ns = agg ? 10000000 : 0;
+        for (int round = 0; round < 2; round++) {
+            query_bytes(readers, q, &a);
+            query_bytes(NULL, q, &b);
+            ck_assert_uint_eq(a.len, b.len);
+            ck_assert(memcmp(a.p, b.p, a.len) == 0);
+        }
+    }
+    st_buf_fini(&a);
+    st_buf_fini(&b);
+}
+
+/* Descriptors of this process open on files that no longer exist. */
+static int deleted_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++) {
+        char path[64], target[512];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        ssize_t len = readlink(path, target, sizeof(target) - 1);
+        if (len <= 0)
+            continue;
+        target[len] = '\0';
+        if (strstr(target, " (deleted)") != NULL && strstr(target, dir) != NULL)
+            n++;
+    }
+    return n;
+}
+
+START_TEST(test_query_reader_reused_across_compaction_and_drop)
+{
+    srand(81);
+    write_model(1); /* shard 2: several segments and a cache */
+    Strata__Query q;
+    base_query(&q, "m");
+    q.shard_ids = shards12;
+    q.n_shard_ids = 2;
+    char *gb[] = {"host"};
+    q.group_by_tags = gb;
+    q.n_group_by_tags = 1;
+    same_answers(&q);
+    /* compaction replaces shard 2's segment files under the pooled reader */
+    flush_compact(2, 1);
+    same_answers(&q);
+    ck_assert_int_eq(deleted_fds(), 0);
+    /* a dropped shard, created again with other data */
+    ck_assert_int_eq(st_store_drop(st, 2), ST_OK);
+    char lp[128];
+    snprintf(lp, sizeof(lp), "m,host=h9 f=1.5,i=2i %lld\n", (long long)T0);
+    write_lp(2, lp);
+    flush_compact(2, 0);
+    same_answers(&q);
+    ck_assert_int_eq(deleted_fds(), 0);
+    q.shard_ids = shards12 + 1;
+    q.n_shard_ids = 1;
+    q.aggregates = NULL;
+    q.n_aggregates = 0;
+    q.interval_ns = 0;
+    Strata__DataResponse *r = run(&q);
+    Strata__QueryResponse *qr = ok(r);
+    ck_assert_uint_eq(qr->n_series, 1);
+    ck_assert_str_eq(tag_of(qr->series[0], "host"), "h9");
+    ck_assert_uint_eq(qr->series[0]->n_times, 1);
+    strata__data_response__free_unpacked(r, NULL);
+}
+END_TEST
+
+/* A reader comes back from the pool with its counters reset, and a pool
+ * keeps at most max_idle readers. */
+START_TEST(test_query_reader_pool_get_put)
+{
+    st_shard_reader_pool *pool;
+    ck_assert_int_eq(st_shard_reader_pool_open(1, &pool), ST_OK);
+    st_shard_reader *a, *b, *c;
+    ck_assert_int_eq(st_shard_reader_get(pool, &a), ST_OK);
+    ck_assert_int_eq(st_shard_reader_get(pool, &b), ST_OK);
+    ck_assert_ptr_ne(a, b);
+    st_shard_reader_put(pool, a);
+    st_shard_reader_put(pool, b); /* the pool is full: closed */
+    ck_assert_int_eq(st_shard_reader_get(pool, &c), ST_OK);
+    ck_assert_ptr_eq(c, a);
+    struct st_shard_reader_stats rs;
+    st_shard_reader_stats(c, &rs);
+    ck_assert_uint_eq(rs.blocks_decoded + rs.blocks_from_stats + rs.values, 0);
+    ck_assert_str_eq(st_shard_reader_error(c), "");
+    st_shard_reader_put(pool, c);
+    st_shard_reader_put(NULL, NULL);
+    ck_assert_int_eq(st_shard_reader_get(NULL, &c), ST_OK);
+    st_shard_reader_put(NULL, c);
+    st_shard_reader_pool_close(pool);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("query");
@@ -702,6 +826,8 @@ int main(void)
     tcase_add_test(tc, test_query_stddev_and_no_window);
     tcase_add_test(tc, test_query_paging_concatenates);
     tcase_add_test(tc, test_query_desc_limit_reads_the_end);
+    tcase_add_test(tc, test_query_reader_reused_across_compaction_and_drop);
+    tcase_add_test(tc, test_query_reader_pool_get_put);
     suite_add_tcase(s, tc);
     return t_run_suite(s);
 }
