@@ -98,23 +98,6 @@ void q_arena_free(struct q_arena *a)
 
 /* ---- Helpers shared by the group executors -------------------------------- */
 
-Strata__FieldType q_ptype(enum st_field_type t)
-{
-    switch (t) {
-    case ST_FIELD_FLOAT:
-        return STRATA__FIELD_TYPE__FLOAT;
-    case ST_FIELD_INTEGER:
-        return STRATA__FIELD_TYPE__INTEGER;
-    case ST_FIELD_UNSIGNED:
-        return STRATA__FIELD_TYPE__UNSIGNED;
-    case ST_FIELD_STRING:
-        return STRATA__FIELD_TYPE__STRING;
-    case ST_FIELD_BOOLEAN:
-        return STRATA__FIELD_TYPE__BOOLEAN;
-    }
-    return STRATA__FIELD_TYPE__FIELD_TYPE_UNSPECIFIED;
-}
-
 static int slice_cmp(struct st_slice a, struct st_slice b)
 {
     uint32_t n = a.len < b.len ? a.len : b.len;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "agg.h"
+#include "agg_wire.h"
 #include "err.h"
 #include "query_int.h"
 #include "segment.h"
@@ -244,72 +245,9 @@ static int row_cmp_desc(const void *a, const void *b)
     return row_cmp_asc(b, a);
 }
 
-/* A Value message of @v of @type (strings copied into the arena). */
-static Strata__Value *value_of(struct q_arena *a, enum st_field_type type,
-                               const union st_agg_value *v)
+static void *arena_alloc(void *ctx, size_t n)
 {
-    Strata__Value *m = q_alloc(a, sizeof(*m));
-    if (m == NULL)
-        return NULL;
-    strata__value__init(m);
-    switch (type) {
-    case ST_FIELD_FLOAT:
-        m->v_case = STRATA__VALUE__V_FLOAT_VALUE;
-        m->float_value = v->f;
-        break;
-    case ST_FIELD_INTEGER:
-        m->v_case = STRATA__VALUE__V_INT_VALUE;
-        m->int_value = v->i;
-        break;
-    case ST_FIELD_UNSIGNED:
-        m->v_case = STRATA__VALUE__V_UINT_VALUE;
-        m->uint_value = v->u;
-        break;
-    case ST_FIELD_BOOLEAN:
-        m->v_case = STRATA__VALUE__V_BOOL_VALUE;
-        m->bool_value = v->b;
-        break;
-    case ST_FIELD_STRING:
-        m->v_case = STRATA__VALUE__V_STRING_VALUE;
-        m->string_value = q_strdup(a, v->s.p, v->s.len);
-        break;
-    }
-    return m;
-}
-
-static Strata__FieldPartial *partial_of(struct q_plan *p, const struct q_col *col,
-                                        const struct st_agg *ag)
-{
-    struct q_arena *a = p->arena;
-    Strata__FieldPartial *fp = q_alloc(a, sizeof(*fp));
-    if (fp == NULL)
-        return NULL;
-    strata__field_partial__init(fp);
-    fp->field = (char *)col->name.p; /* NUL-terminated in the arena */
-    fp->type = q_ptype(col->type);
-    fp->count = ag->count;
-    if (p->want & ST_AGG_SUM) {
-        fp->sum = ag->sum;
-        fp->int_sum = ag->isum;
-        fp->uint_sum = ag->usum;
-    }
-    if ((p->want & ST_AGG_MINMAX) && ag->has_minmax) {
-        fp->min = value_of(a, col->type, &ag->min);
-        fp->min_time_ns = ag->min_t;
-        fp->max = value_of(a, col->type, &ag->max);
-        fp->max_time_ns = ag->max_t;
-    }
-    if (p->want & ST_AGG_FIRSTLAST) {
-        fp->first = value_of(a, col->type, &ag->first);
-        fp->first_time_ns = ag->first_t;
-        fp->last = value_of(a, col->type, &ag->last);
-        fp->last_time_ns = ag->last_t;
-    }
-    if (p->want & ST_AGG_MOMENTS) {
-        fp->mean = ag->mean;
-        fp->m2 = ag->m2;
-    }
-    return fp;
+    return q_alloc(ctx, n);
 }
 
 /* Windows [from, to) of the sorted rows into @sr. */
@@ -332,7 +270,9 @@ static int emit_rows(struct agg_group *g, size_t from, size_t to, Strata__Series
             const struct st_agg *ag = &g->rows[r].aggs[c];
             if (ag->count == 0)
                 continue;
-            Strata__FieldPartial *fp = partial_of(p, &g->cols[c], ag);
+            /* the column's name is NUL-terminated in the arena */
+            Strata__FieldPartial *fp =
+                st_agg_wire_partial(ag, p->want, g->cols[c].name.p, arena_alloc, p->arena);
             if (fp == NULL)
                 return ST_ENOMEM;
             w->fields[w->n_fields++] = fp;

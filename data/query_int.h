@@ -70,7 +70,6 @@ long q_col_find(const struct q_col *cols, size_t ncols, struct st_slice name,
                 enum st_field_type type);
 /* ST_ETIMEDOUT once the deadline passed. */
 int q_check_deadline(struct q_plan *p);
-Strata__FieldType q_ptype(enum st_field_type t);
 
 /* Computes one group's result into @sr: aggregate windows (query_agg.c)
  * or raw rows (query_raw.c). @skip windows/rows of the group were sent in

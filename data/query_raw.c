@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg_wire.h"
 #include "err.h"
 #include "index.h"
 #include "query_int.h"
@@ -309,7 +310,7 @@ static int pack_rows(struct raw_group *g, const struct rref *refs, size_t n,
             return ST_ENOMEM;
         strata__column__init(col);
         col->name = (char *)g->cols[c].name.p;
-        col->type = q_ptype(g->cols[c].type);
+        col->type = st_agg_wire_type(g->cols[c].type);
         col->present.data = bits;
         col->present.len = (n + 7) / 8;
         size_t esz = g->cols[c].type == ST_FIELD_STRING    ? sizeof(char *)

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg_wire.h"
 #include "data.pb-c.h"
 #include "err.h"
 #include "pred.h"
@@ -347,23 +348,6 @@ out:
 
 /* ---- the call ---- */
 
-static Strata__FieldType wire_type(enum st_field_type t)
-{
-    switch (t) {
-    case ST_FIELD_FLOAT:
-        return STRATA__FIELD_TYPE__FLOAT;
-    case ST_FIELD_INTEGER:
-        return STRATA__FIELD_TYPE__INTEGER;
-    case ST_FIELD_UNSIGNED:
-        return STRATA__FIELD_TYPE__UNSIGNED;
-    case ST_FIELD_STRING:
-        return STRATA__FIELD_TYPE__STRING;
-    case ST_FIELD_BOOLEAN:
-        return STRATA__FIELD_TYPE__BOOLEAN;
-    }
-    return STRATA__FIELD_TYPE__FIELD_TYPE_UNSPECIFIED;
-}
-
 static Strata__ErrorCode code_of(int rv)
 {
     switch (rv) {
@@ -502,7 +486,7 @@ int st_data_schema(st_store *st, const struct Strata__SchemaQuery *q, struct st_
         ents[i].measurement = (char *)L.e[i].m.p;
         ents[i].key = (char *)L.e[i].k.p;
         ents[i].value = (char *)L.e[i].v.p;
-        ents[i].type = wire_type(L.e[i].type);
+        ents[i].type = st_agg_wire_type(L.e[i].type);
         ptrs[i] = &ents[i];
     }
     sr.entries = ptrs;

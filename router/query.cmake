@@ -21,4 +21,4 @@ add_library(st_query STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/query_time.c
 )
 target_include_directories(st_query PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
-target_link_libraries(st_query PUBLIC st_write st_influxql st_mcli st_proto st_common)
+target_link_libraries(st_query PUBLIC st_write st_influxql st_mcli st_agg_wire st_proto st_common)

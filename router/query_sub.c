@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "agg.h"
+#include "agg_wire.h"
 #include "err.h"
 #include "query_int.h"
 #include "regex.h"
@@ -375,70 +376,9 @@ static size_t column_of(const struct st_qseries *s, const char *name)
     return 0;
 }
 
-static Strata__Value *value_msg(struct rq_plan *p, enum st_field_type t,
-                                const union st_agg_value *v)
+static void *arena_alloc(void *ctx, size_t n)
 {
-    Strata__Value *m = rq_alloc(p->ar, sizeof(*m));
-    if (m == NULL)
-        return NULL;
-    strata__value__init(m);
-    switch (t) {
-    case ST_FIELD_FLOAT:
-        m->v_case = STRATA__VALUE__V_FLOAT_VALUE;
-        m->float_value = v->f;
-        break;
-    case ST_FIELD_INTEGER:
-        m->v_case = STRATA__VALUE__V_INT_VALUE;
-        m->int_value = v->i;
-        break;
-    case ST_FIELD_UNSIGNED:
-        m->v_case = STRATA__VALUE__V_UINT_VALUE;
-        m->uint_value = v->u;
-        break;
-    case ST_FIELD_BOOLEAN:
-        m->v_case = STRATA__VALUE__V_BOOL_VALUE;
-        m->bool_value = v->b;
-        break;
-    case ST_FIELD_STRING:
-        m->v_case = STRATA__VALUE__V_STRING_VALUE;
-        if ((m->string_value = rq_strdup(p->ar, v->s.p, v->s.len)) == NULL)
-            return NULL;
-        break;
-    }
-    return m;
-}
-
-/* A data node's partial of @a for field @name. */
-static Strata__FieldPartial *partial(struct rq_plan *p, const char *name, Strata__FieldType t,
-                                     const struct st_agg *a)
-{
-    Strata__FieldPartial *fp = rq_alloc(p->ar, sizeof(*fp));
-    if (fp == NULL)
-        return NULL;
-    strata__field_partial__init(fp);
-    fp->field = (char *)name;
-    fp->type = t;
-    fp->count = a->count;
-    fp->sum = a->sum;
-    fp->int_sum = a->isum;
-    fp->uint_sum = a->usum;
-    if ((a->want & ST_AGG_MINMAX) && a->has_minmax) {
-        if ((fp->min = value_msg(p, a->type, &a->min)) == NULL ||
-            (fp->max = value_msg(p, a->type, &a->max)) == NULL)
-            return NULL;
-        fp->min_time_ns = a->min_t;
-        fp->max_time_ns = a->max_t;
-    }
-    if ((a->want & ST_AGG_FIRSTLAST) && a->count > 0) {
-        if ((fp->first = value_msg(p, a->type, &a->first)) == NULL ||
-            (fp->last = value_msg(p, a->type, &a->last)) == NULL)
-            return NULL;
-        fp->first_time_ns = a->first_t;
-        fp->last_time_ns = a->last_t;
-    }
-    fp->mean = a->mean;
-    fp->m2 = a->m2;
-    return fp;
+    return rq_alloc(ctx, n);
 }
 
 static unsigned want_of(const Strata__Query *q)
@@ -525,7 +465,8 @@ static int emit_agg(struct rq_plan *p, const Strata__Query *q, const struct st_q
         for (size_t f = 0; f < nf; f++) {
             if (aggs[f].count == 0)
                 continue;
-            Strata__FieldPartial *fp = partial(p, q->fields[f], types[f], &aggs[f]);
+            Strata__FieldPartial *fp =
+                st_agg_wire_partial(&aggs[f], want, q->fields[f], arena_alloc, p->ar);
             if (fp == NULL) {
                 rv = ST_ENOMEM;
                 break;
