@@ -56,6 +56,8 @@
 #define CONN_MEMORY ((size_t)128 * 1024)
 /* A Content-Length reserves at most this much up front; more grows on use. */
 #define PRERESERVE ((size_t)1024 * 1024)
+/* Bytes MHD asks of a streamed body at a time. */
+#define STREAM_BLOCK ((size_t)64 * 1024)
 #define TOO_LARGE "Request Entity Too Large" /* InfluxDB 1.x: http.StatusText(413) */
 
 struct st_http_server {
@@ -169,6 +171,61 @@ const char *st_http_param(const struct st_http_req *r, const char *name)
     return v != NULL ? v : st_http_query_param(r, name);
 }
 
+/* A streamed body on its way out: what @s.next gave and MHD has not
+ * taken yet. */
+struct stream {
+    struct st_http_stream s;
+    struct st_buf pend;
+    size_t off; /* bytes of @pend already handed to MHD */
+    bool end;   /* @s.next said nothing follows @pend */
+};
+
+/* MHD's content reader: copies the next bytes of the stream into @buf. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    struct stream *st = cls;
+    while (st->off == st->pend.len) {
+        if (st->end)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        st_buf_reset(&st->pend);
+        st->off = 0;
+        if (st->s.next(st->s.arg, &st->pend, &st->end) != ST_OK)
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+    size_t n = st->pend.len - st->off;
+    if (n > max)
+        n = max;
+    memcpy(buf, st->pend.p + st->off, n);
+    st->off += n;
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    struct stream *st = cls;
+    st->s.done(st->s.arg);
+    st_buf_fini(&st->pend);
+    free(st);
+}
+
+/* The response for a streamed body; calls @s->done when it cannot. */
+static struct MHD_Response *stream_response(const struct st_http_stream *s)
+{
+    struct stream *st = calloc(1, sizeof *st);
+    if (st == NULL) {
+        s->done(s->arg); /* UNTESTED: out of memory */
+        return NULL;
+    }
+    st->s = *s;
+    st_buf_init(&st->pend);
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK,
+                                                               stream_read, st, stream_free);
+    if (r == NULL)
+        stream_free(st); /* UNTESTED: out of memory */
+    return r;
+}
+
 /* Queues @resp (its body is taken over by MHD when there is one). MHD_NO when
  * the response cannot be built: MHD then closes the connection. */
 static enum MHD_Result respond(struct request *rq, const char *method, struct st_http_resp *resp)
@@ -178,9 +235,18 @@ static enum MHD_Result respond(struct request *rq, const char *method, struct st
     if (status < 200 || status > 599)
         status = 500; /* a handler bug; 1xx would confuse the client */
     bool bodyless = status == 204 || status == 304;
-    bool send_body = !bodyless && strcmp(method, "HEAD") != 0 && resp->body.len > 0;
+    struct st_http_stream stream = resp->stream; /* owned here from now on */
+    memset(&resp->stream, 0, sizeof resp->stream);
+    bool streamed = stream.next != NULL;
+    bool send_body = !bodyless && strcmp(method, "HEAD") != 0 && (streamed || resp->body.len > 0);
+    if (streamed && !send_body) {
+        stream.done(stream.arg);
+        streamed = false;
+    }
     struct MHD_Response *r;
-    if (send_body) {
+    if (streamed) {
+        r = stream_response(&stream);
+    } else if (send_body) {
         r = MHD_create_response_from_buffer(resp->body.len, resp->body.p, MHD_RESPMEM_MUST_FREE);
         if (r)
             st_buf_init(&resp->body); /* MHD frees it */

@@ -48,15 +48,32 @@ const char *st_http_query_param(const struct st_http_req *r, const char *name);
 /* A request header (case-insensitive name), or NULL. */
 const char *st_http_header(const struct st_http_req *r, const char *name);
 
+/* A body made while it is sent: the handler sets st_http_resp.stream and
+ * the server sends the status and headers at once, then the parts @next
+ * gives, with HTTP/1.1 chunked transfer encoding. */
+struct st_http_stream {
+    /* Appends the next part of the body to @out, blocking until there is
+     * one, and sets *@end after the last (@out may then be empty). Runs on
+     * the connection's thread. Anything but ST_OK closes the connection:
+     * the client sees a body cut short. */
+    int (*next)(void *arg, struct st_buf *out, bool *end);
+    /* Called once, when the server is done with the stream: the body was
+     * sent, the client went away, the request was a HEAD, or the response
+     * could not be built. @arg is then the handler's to free. */
+    void (*done)(void *arg);
+    void *arg;
+};
+
 /* The handler's answer. The server initializes it: status 200, content type
- * "application/json", empty body, no extra headers. The server sends no body
- * and no Content-Type with a 204 or 304, no body for a HEAD request, and a
- * status outside 200..599 as 500. */
+ * "application/json", empty body, no stream, no extra headers. The server
+ * sends no body and no Content-Type with a 204 or 304, no body for a HEAD
+ * request, and a status outside 200..599 as 500. */
 #define ST_HTTP_MAX_HEADERS 8
 struct st_http_resp {
     int status;
     const char *content_type; /* static string or NULL for none (sent on 204 too, as InfluxDB) */
     struct st_buf body;       /* appended by the handler; freed by the server */
+    struct st_http_stream stream; /* next != NULL: the body is this stream, @body is ignored */
     size_t nheaders;
     struct {
         char name[64];

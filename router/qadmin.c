@@ -313,34 +313,60 @@ static int decode_params(const char *text, json_t **root, struct st_iql_param **
     return ST_OK;
 }
 
-int st_qadmin_run(const struct st_qctx *ctx, const char *q, struct st_buf *out, int *status)
+/* A query parsed and authorized, ready to run (st_qadmin_prepare). */
+struct st_qrun {
+    struct qa_run r;
+    struct st_iql_query *query;
+    const struct st_mcat *cat; /* with auth: held while r.viewer points into it */
+    struct st_iql_param *params;
+    json_t *pj; /* params= decoded; @params point into it */
+};
+
+void st_qadmin_free(st_qrun *run)
 {
-    struct qa_run r = {.ctx = ctx};
-    st_buf_init(&r.err);
+    if (run == NULL)
+        return;
+    if (run->cat != NULL)
+        st_mcli_release(run->r.ctx->meta, run->cat);
+    st_qout_free(run->r.out);
+    st_iql_free(run->query);
+    free(run->params);
+    json_decref(run->pj);
+    st_buf_fini(&run->r.err);
+    free(run);
+}
+
+int st_qadmin_prepare(const struct st_qctx *ctx, const char *q, struct st_buf *out, int *status,
+                      st_qrun **out_run)
+{
+    *out_run = NULL;
+    *status = 200;
+    st_qrun *run = calloc(1, sizeof *run);
+    if (run == NULL)
+        return ST_ENOMEM;
+    run->r.ctx = ctx;
+    st_buf_init(&run->r.err);
     struct st_buf perr;
     st_buf_init(&perr);
-    struct st_iql_query *query = NULL;
-    const struct st_mcat *cat = NULL;
-    *status = 200;
-
-    struct st_iql_param *params = NULL;
     size_t nparams = 0;
-    json_t *pj = NULL;
+    bool answered = false;
     int rv = ST_OK;
     if (ctx->params != NULL && ctx->params[0] != '\0') {
         char jmsg[300];
-        rv = decode_params(ctx->params, &pj, &params, &nparams, jmsg, sizeof jmsg);
+        rv = decode_params(ctx->params, &run->pj, &run->params, &nparams, jmsg, sizeof jmsg);
         if (rv == ST_EINVAL) {
             *status = 400;
+            answered = true;
             rv = error_body(ctx, out, "error parsing query parameters: ", jmsg, strlen(jmsg));
             goto done;
         }
         if (rv != ST_OK)
             goto done;
     }
-    rv = st_iql_parse_params(q, strlen(q), params, nparams, &query, &perr);
+    rv = st_iql_parse_params(q, strlen(q), run->params, nparams, &run->query, &perr);
     if (rv == ST_EPARSE) {
         *status = 400;
+        answered = true;
         rv = error_body(ctx, out, "error parsing query: ", perr.p, perr.len);
         goto done;
     }
@@ -349,31 +375,45 @@ int st_qadmin_run(const struct st_qctx *ctx, const char *q, struct st_buf *out, 
 
     if (ctx->auth) {
         /* The snapshot is held to the end: r.viewer points into it. */
-        cat = st_mcli_acquire(ctx->meta);
-        if (cat == NULL) {
+        run->cat = st_mcli_acquire(ctx->meta);
+        if (run->cat == NULL) {
             static const char m[] = "meta service unavailable: no catalogue received yet";
             *status = 500;
+            answered = true;
             rv = error_body(ctx, out, NULL, m, sizeof m - 1);
             goto done;
         }
-        bool answered;
-        rv = authorize(&r, cat->cat, query, out, status, &answered);
+        rv = authorize(&run->r, run->cat->cat, run->query, out, status, &answered);
         if (rv != ST_OK || answered)
             goto done;
     }
-    rv = st_qout_new(ctx->format, ctx->epoch, ctx->pretty, ctx->chunked, ctx->chunk_size, &r.out);
-    if (rv == ST_OK)
-        rv = run_all(&r, query, status);
-    if (rv == ST_OK)
-        rv = st_qout_finish(r.out, out);
+    rv = st_qout_new(ctx->format, ctx->epoch, ctx->pretty, ctx->chunked, ctx->chunk_size,
+                     &run->r.out);
 done:
-    if (cat != NULL)
-        st_mcli_release(ctx->meta, cat);
-    st_qout_free(r.out);
-    st_iql_free(query);
-    free(params);
-    json_decref(pj);
     st_buf_fini(&perr);
-    st_buf_fini(&r.err);
+    if (rv != ST_OK || answered) {
+        st_qadmin_free(run);
+        return rv;
+    }
+    *out_run = run;
+    return ST_OK;
+}
+
+int st_qadmin_exec(st_qrun *run, st_qout_sink sink, void *arg, struct st_buf *out, int *status)
+{
+    *status = 200;
+    if (sink != NULL)
+        st_qout_set_sink(run->r.out, sink, arg);
+    int rv = run_all(&run->r, run->query, status);
+    return rv == ST_OK ? st_qout_finish(run->r.out, out) : rv;
+}
+
+int st_qadmin_run(const struct st_qctx *ctx, const char *q, struct st_buf *out, int *status)
+{
+    st_qrun *run;
+    int rv = st_qadmin_prepare(ctx, q, out, status, &run);
+    if (rv == ST_OK && run != NULL)
+        rv = st_qadmin_exec(run, NULL, NULL, out, status);
+    st_qadmin_free(run);
     return rv;
 }

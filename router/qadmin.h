@@ -65,4 +65,27 @@ struct st_qctx {
  */
 int st_qadmin_run(const struct st_qctx *ctx, const char *q, struct st_buf *out, int *status);
 
+/* st_qadmin_run in two steps, for answers sent while they are made
+ * (chunked=true): the status is known once the query is parsed and
+ * authorized, before anything runs. */
+typedef struct st_qrun st_qrun;
+
+/* Parses and authorizes @q. When the query is refused or answered as a
+ * whole (400, 401, 403, 500 without results), appends that body to @out,
+ * sets *@status and *@run to NULL; otherwise *@status is 200 and *@run the
+ * query to pass to st_qadmin_exec. @ctx and @q must outlive *@run.
+ * ST_OK, or ST_ENOMEM. */
+int st_qadmin_prepare(const struct st_qctx *ctx, const char *q, struct st_buf *out, int *status,
+                      st_qrun **run);
+
+/* Runs every statement of @run. With @sink (chunked only), each complete
+ * chunk goes to @sink as soon as it is complete, and the last is appended
+ * to @out; otherwise the whole body is appended to @out. *@status as
+ * st_qadmin_run sets it (a streamed answer has sent 200 already). Call
+ * once. ST_OK, ST_ENOMEM, or what @sink returned. */
+int st_qadmin_exec(st_qrun *run, st_qout_sink sink, void *arg, struct st_buf *out, int *status);
+
+/* Frees @run (NULL is fine). */
+void st_qadmin_free(st_qrun *run);
+
 #endif

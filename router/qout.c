@@ -74,6 +74,9 @@ struct st_qout {
     size_t poison_at;         /* @body offset of that value */
     int csv_stmt;             /* CSV: statement of the last header written, -1 for none */
     int csv_saved;            /* @csv_stmt when the pending/open result began */
+
+    st_qout_sink sink; /* chunked: receives each chunk as it completes (NULL: take()) */
+    void *sink_arg;
 };
 
 static const char MARSHAL_ERR[] =
@@ -131,7 +134,13 @@ void st_qout_free(st_qout *q)
     free(q);
 }
 
-/* Marks @q broken on out of memory. */
+void st_qout_set_sink(st_qout *q, st_qout_sink fn, void *arg)
+{
+    q->sink = fn;
+    q->sink_arg = arg;
+}
+
+/* Marks @q broken on out of memory (or a sink that refused a chunk). */
 static int done(st_qout *q, int rv)
 {
     if (rv != ST_OK)
@@ -217,6 +226,10 @@ static int commit(st_qout *q, bool partial, bool last)
     q->nseries = 0;
     q->poison = NULL;
     q->csv_saved = q->csv_stmt;
+    if (rv == ST_OK && q->sink != NULL && q->ready.len > 0) {
+        rv = q->sink(q->sink_arg, q->ready.p, q->ready.len);
+        st_buf_reset(&q->ready);
+    }
     return rv;
 }
 

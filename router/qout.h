@@ -154,6 +154,18 @@ int st_qout_end_result(st_qout *q);
  * otherwise nothing, the body is written by st_qout_finish. */
 int st_qout_take(st_qout *q, struct st_buf *out);
 
+/* Receives a complete chunk (@n bytes at @p, borrowed for the call) as
+ * soon as it is complete. A return other than ST_OK (the client went away:
+ * ST_ECANCELED) breaks the writer: the st_qout_ call that completed the
+ * chunk returns it, and every call after it fails. */
+typedef int (*st_qout_sink)(void *arg, const char *p, size_t n);
+
+/* Chunked only: hands each complete chunk to @fn instead of keeping it for
+ * st_qout_take, so that an answer streams while the statements run. Call
+ * before the first result. st_qout_finish still appends what is left (the
+ * last chunk) to its @out. */
+void st_qout_set_sink(st_qout *q, st_qout_sink fn, void *arg);
+
 /* Ends the answer: appends to @out the rest of the body, with InfluxDB's
  * trailing newline for JSON ({} when there were no statements). Call once;
  * @q is then only good for st_qout_free. */

@@ -18,6 +18,7 @@
 #include "json.h"
 #include "owners.h"
 #include "qadmin.h"
+#include "qstream.h"
 #include "write.h"
 
 #define VERSION "1.8.10"
@@ -295,6 +296,14 @@ static void do_query(st_router *r, const struct st_http_req *req, struct st_http
                           .chunk_size = cs > 0 ? (size_t)cs : 0,
                           .params = st_http_param(req, "params")};
     char *q = trimmed_query(qp);
+    if (ctx.chunked) { /* each chunk is sent as soon as it is complete */
+        if (q == NULL || st_qstream_start(&ctx, q, resp) != ST_OK)
+            st_http_resp_error(resp, 500, "query failed: out of memory");
+        else if (format == ST_QOUT_CSV)
+            resp->content_type = "text/csv";
+        free(q);
+        return;
+    }
     int status = 200;
     if (q == NULL || st_qadmin_run(&ctx, q, &resp->body, &status) != ST_OK) {
         free(q);

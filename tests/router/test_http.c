@@ -43,6 +43,9 @@ struct fixture {
     atomic_int calls;    /* handler calls */
     atomic_int blocked;  /* handlers waiting in /block */
     atomic_bool release; /* lets /block return */
+    atomic_int parts;    /* parts /stream made */
+    atomic_bool go;      /* lets /stream make its second part */
+    atomic_int done;     /* /stream bodies the server is done with */
     struct resp r;
 };
 static struct fixture f;
@@ -50,6 +53,33 @@ static struct fixture f;
 static const char *or_null(const char *v)
 {
     return v ? v : "<null>";
+}
+
+/* /stream?n=N: a body of N parts "part-I\n"; the second waits up to 5 s
+ * for f.go and is "late\n" when it does not come. */
+struct stream {
+    int i, n;
+};
+
+static int stream_next(void *arg, struct st_buf *out, bool *end)
+{
+    struct stream *st = arg;
+    if (st->i == 1) {
+        for (int i = 0; i < 500 && !atomic_load(&f.go); i++)
+            nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+        if (!atomic_load(&f.go))
+            st_buf_puts(out, "late\n");
+    }
+    st_buf_printf(out, "part-%d\n", st->i++);
+    atomic_fetch_add(&f.parts, 1);
+    *end = st->i == st->n;
+    return ST_OK;
+}
+
+static void stream_done(void *arg)
+{
+    free(arg);
+    atomic_fetch_add(&f.done, 1);
 }
 
 /* Echoes the request as text; a few paths do something else. */
@@ -67,6 +97,14 @@ static void handler(void *arg, const struct st_http_req *req, struct st_http_res
         return;
     } else if (strcmp(req->path, "/error") == 0) {
         st_http_resp_error(resp, 400, "bad \"thing\"");
+        return;
+    } else if (strcmp(req->path, "/stream") == 0) {
+        struct stream *st = calloc(1, sizeof *st);
+        ck_assert_ptr_nonnull(st);
+        st->n = atoi(or_null(st_http_param(req, "n")));
+        st_buf_puts(&resp->body, "ignored: the stream is the body");
+        resp->content_type = "text/plain";
+        resp->stream = (struct st_http_stream){.next = stream_next, .done = stream_done, .arg = st};
         return;
     }
     resp->content_type = "text/plain";
@@ -675,6 +713,74 @@ START_TEST(test_http_open_errors)
 }
 END_TEST
 
+/* --- streamed bodies ----------------------------------------------------- */
+
+/* Waits up to 5 s for @n /stream bodies to be done with. */
+static bool DONE_COUNT(int n)
+{
+    for (int i = 0; i < 500 && atomic_load(&f.done) < n; i++)
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    return atomic_load(&f.done) == n;
+}
+
+START_TEST(test_http_stream_sent_while_made)
+{
+    struct conn c = CONNECT();
+    SENDS(&c, "GET /stream?n=3 HTTP/1.1\r\nHost: t\r\n\r\n");
+    /* The first part arrives while the second is still waiting for it. */
+    while (c.in.len == 0 || strstr(c.in.p, "part-0\n") == NULL)
+        ck_assert_msg(fill(&c), "the first part did not come before the second was made");
+    ck_assert_ptr_null(strstr(c.in.p, "part-1"));
+    ck_assert_int_eq(atomic_load(&f.parts), 1);
+    atomic_store(&f.go, true);
+    ck_assert_int_eq(READ(&c, false), 200);
+    ck_assert_str_eq(or_null(HEADER(&f.r, "Transfer-Encoding")), "chunked");
+    ck_assert_str_eq(or_null(HEADER(&f.r, "Content-Type")), "text/plain");
+    ck_assert_ptr_nonnull(HEADER(&f.r, "X-Request-Id"));
+    ck_assert_str_eq(f.r.body.p, "part-0\npart-1\npart-2\n");
+    ck_assert(DONE_COUNT(1));
+    /* The connection stays usable. */
+    ck_assert_int_eq(REQUEST(&c, "GET /after HTTP/1.1\r\nHost: t\r\n\r\n"), 200);
+    ck_assert(ECHOED("path=/after"));
+    DISCONNECT(&c);
+}
+END_TEST
+
+START_TEST(test_http_stream_client_goes_away)
+{
+    atomic_store(&f.go, true);
+    struct conn c = CONNECT();
+    SENDS(&c, "GET /stream?n=100000000 HTTP/1.1\r\nHost: t\r\n\r\n");
+    while (c.in.len < 100000)
+        ck_assert(fill(&c));
+    DISCONNECT(&c);
+    /* The server stops asking for parts and lets the stream go. */
+    ck_assert(DONE_COUNT(1));
+    int parts = atomic_load(&f.parts);
+    ck_assert_int_lt(parts, 100000000);
+    nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+    ck_assert_int_eq(atomic_load(&f.parts), parts);
+    /* Another client is served. */
+    c = CONNECT();
+    ck_assert_int_eq(REQUEST(&c, "GET /stream?n=2 HTTP/1.1\r\nHost: t\r\n\r\n"), 200);
+    ck_assert_str_eq(f.r.body.p, "part-0\npart-1\n");
+    DISCONNECT(&c);
+    ck_assert(DONE_COUNT(2));
+}
+END_TEST
+
+START_TEST(test_http_stream_head)
+{
+    struct conn c = CONNECT();
+    ck_assert_int_eq(REQUEST(&c, "HEAD /stream?n=3 HTTP/1.1\r\nHost: t\r\n\r\n"), 200);
+    ck_assert(DONE_COUNT(1));
+    ck_assert_int_eq(atomic_load(&f.parts), 0);
+    ck_assert_int_eq(REQUEST(&c, "GET /next HTTP/1.1\r\nHost: t\r\n\r\n"), 200);
+    ck_assert(ECHOED("path=/next"));
+    DISCONNECT(&c);
+}
+END_TEST
+
 /* --- response helpers and body helpers, without a server ----------------- */
 
 START_TEST(test_http_resp_helpers)
@@ -804,6 +910,9 @@ static Suite *suite(void)
     tcase_add_test(tc, test_http_idle_timeout);
     tcase_add_test(tc, test_http_blocked_handler_does_not_block_others);
     tcase_add_test(tc, test_http_open_errors);
+    tcase_add_test(tc, test_http_stream_sent_while_made);
+    tcase_add_test(tc, test_http_stream_client_goes_away);
+    tcase_add_test(tc, test_http_stream_head);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("st_http_close");

@@ -576,6 +576,34 @@ START_TEST(test_select_failover_and_limits)
     ck_assert_msg(r.status == 200 && strstr(r.body, want), "%d %s", r.status, r.body);
     t_http_free(&r);
 
+    /* chunked=true: streamed, one JSON object per line, every row once. */
+    {
+        struct t_http_resp c = t_http(C.http[0], "GET",
+                                      "/query?chunked=true&chunk_size=7&q=SELECT+v+FROM+q..m+WHERE+"
+                                      "host+%3D+%27h07%27%3BSELECT+count(v)+FROM+q..m",
+                                      NULL, 0, NULL);
+        ck_assert_int_eq(c.status, 200);
+        char te[64] = "";
+        ck_assert(t_http_header(&c, "Transfer-Encoding", te, sizeof te));
+        ck_assert_str_eq(te, "chunked");
+        int lines = 0, partial = 0, values = 0;
+        for (const char *p = c.body; *p; p = strchr(p, '\n') + 1) {
+            ck_assert_msg(strchr(p, '\n') != NULL, "unterminated line: %s", p);
+            lines++;
+            partial += strncmp(strchr(p, '\n') - 17, "\"partial\":true}]}", 17) == 0;
+            for (const char *v = strstr(p, "\"values\":[["); v && v < strchr(p, '\n');
+                 v = strstr(v + 1, "],["))
+                values++;
+        }
+        /* 60 rows of h07 cut every 7: 9 chunks (8 partial), then count(). */
+        ck_assert_msg(lines == 10 && partial == 8 && values == 61, "%d %d %d: %s", lines, partial,
+                      values, c.body);
+        ck_assert_msg(strstr(c.body, "{\"results\":[{\"statement_id\":1,") != NULL &&
+                          strstr(c.body, ",3000]]}]}]}\n") != NULL,
+                      "%s", c.body);
+        t_http_free(&c);
+    }
+
     t_proc_kill(C.data[1], SIGKILL, true);
     C.data[1] = 0;
     r = query(0, count);
