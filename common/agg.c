@@ -139,6 +139,24 @@ static void offer_max(struct st_agg *a, const union st_agg_value *v, int64_t t)
     }
 }
 
+/* offer_minmax for integer types (@M the union member, i or u): the same
+ * order without the type switch, on the path of every window of min() and
+ * max(). */
+#define OFFER_MINMAX_INT(a, M, mn, mn_t, mx, mx_t)         \
+    do {                                                   \
+        if (!(a)->has_minmax || (mn) < (a)->min.M ||       \
+            ((mn) == (a)->min.M && (mn_t) < (a)->min_t)) { \
+            (a)->min.M = (mn);                             \
+            (a)->min_t = (mn_t);                           \
+        }                                                  \
+        if (!(a)->has_minmax || (mx) > (a)->max.M ||       \
+            ((mx) == (a)->max.M && (mx_t) < (a)->max_t)) { \
+            (a)->max.M = (mx);                             \
+            (a)->max_t = (mx_t);                           \
+        }                                                  \
+        (a)->has_minmax = true;                            \
+    } while (0)
+
 /* Offers a min and a max candidate (NaN ones are skipped by the callers). */
 static void offer_minmax(struct st_agg *a, const union st_agg_value *mn, int64_t mn_t,
                          const union st_agg_value *mx, int64_t mx_t)
@@ -437,8 +455,7 @@ int st_agg_add_i64(struct st_agg *a, const int64_t *t, const int64_t *v, size_t 
     if (a->want & ST_AGG_MINMAX) {
         size_t lo, hi;
         SCAN_MINMAX(v, 0, n, &lo, &hi);
-        union st_agg_value mn = {.i = v[lo]}, mx = {.i = v[hi]};
-        offer_minmax(a, &mn, t[lo], &mx, t[hi]);
+        OFFER_MINMAX_INT(a, i, v[lo], t[lo], v[hi], t[hi]);
     }
     a->count += n;
     return ST_OK;
@@ -471,8 +488,7 @@ int st_agg_add_u64(struct st_agg *a, const int64_t *t, const uint64_t *v, size_t
     if (a->want & ST_AGG_MINMAX) {
         size_t lo, hi;
         SCAN_MINMAX(v, 0, n, &lo, &hi);
-        union st_agg_value mn = {.u = v[lo]}, mx = {.u = v[hi]};
-        offer_minmax(a, &mn, t[lo], &mx, t[hi]);
+        OFFER_MINMAX_INT(a, u, v[lo], t[lo], v[hi], t[hi]);
     }
     a->count += n;
     return ST_OK;

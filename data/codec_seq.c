@@ -23,6 +23,7 @@
  * Signed words are written zig-zagged with their bit length in front
  * (cb_put_lb), so small magnitudes stay short. Modes 5..7 are invalid. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "codec_bits.h"
 
@@ -388,11 +389,53 @@ void cb_seq_write(struct cb_bw *w, const uint64_t *r, size_t m, const struct cb_
 
 /* ---- Reading ---------------------------------------------------------------- */
 
-/* A canonical code as the decoder walks it (the method of zlib's puff.c). */
+/* Codes of at most this many bits decode with one table lookup. */
+#define HUFF_FAST_BITS 10
+
+/* A canonical code as the decoder walks it: the method of zlib's puff.c
+ * (count and symbol, one bit at a time), plus a table for the short codes.
+ * Bits come least significant first, so the first bit of a code is bit 0
+ * of the next @fast_bits bits of input: @fast maps those bits to
+ * (symbol << 4 | length) for every code of at most @fast_bits bits, at
+ * every index whose low bits are that code in reading order; 0 elsewhere
+ * (a longer code, or one that leads nowhere): the bit walk decides. */
 struct huff_dec {
     uint16_t count[CB_HUFF_MAX_LEN + 1];    /* codes of each length */
     uint16_t symbol[CB_HUFF_MAX_ALPHA + 1]; /* symbols by (length, value) */
+    unsigned fast_bits;
+    uint16_t fast[1u << HUFF_FAST_BITS];
 };
+
+/* @code's low @len bits in the opposite order. */
+static unsigned bit_reverse(unsigned code, unsigned len)
+{
+    unsigned r = 0;
+    for (unsigned i = 0; i < len; i++, code >>= 1)
+        r = r << 1 | (code & 1);
+    return r;
+}
+
+/* Fills h->fast from count and symbol (built by huff_build). */
+static void huff_build_fast(struct huff_dec *h)
+{
+    unsigned maxlen = 0;
+    for (unsigned len = 1; len <= CB_HUFF_MAX_LEN; len++)
+        if (h->count[len])
+            maxlen = len;
+    h->fast_bits = maxlen < HUFF_FAST_BITS ? maxlen : HUFF_FAST_BITS;
+    memset(h->fast, 0, sizeof(h->fast[0]) << h->fast_bits);
+    unsigned first = 0, index = 0; /* first code of this length, its symbol's index */
+    for (unsigned len = 1; len <= h->fast_bits; len++) {
+        for (unsigned c = 0; c < h->count[len]; c++) {
+            unsigned rev = bit_reverse(first + c, len);
+            uint16_t e = (uint16_t)(h->symbol[index + c] << 4 | len);
+            for (unsigned f = rev; f < (1u << h->fast_bits); f += 1u << len)
+                h->fast[f] = e;
+        }
+        index += h->count[len];
+        first = (first + h->count[len]) << 1;
+    }
+}
 
 /* Builds the decoder for @lens; false when no symbol has a code or the
  * lengths oversubscribe the code space (Kraft sum > 1). Incomplete codes
@@ -417,11 +460,13 @@ static bool huff_build(struct huff_dec *h, const uint8_t *lens, unsigned k)
     for (unsigned s = 0; s < k; s++)
         if (lens[s])
             h->symbol[offs[lens[s]]++] = (uint16_t)s;
+    huff_build_fast(h);
     return true;
 }
 
-/* The next symbol, or -1 for an unassigned code or the end of input. */
-static int huff_decode(struct cb_br *b, const struct huff_dec *h)
+/* The next symbol, one bit at a time, or -1 for an unassigned code or the
+ * end of input. */
+static int huff_decode_slow(struct cb_br *b, const struct huff_dec *h)
 {
     int code = 0, first = 0, index = 0;
     for (unsigned len = 1; len <= CB_HUFF_MAX_LEN; len++) {
@@ -434,6 +479,23 @@ static int huff_decode(struct cb_br *b, const struct huff_dec *h)
         code <<= 1;
     }
     return -1;
+}
+
+/* The next symbol, or -1 as huff_decode_slow. Loads whole bytes into the
+ * reader's accumulator (as cb_get would) and looks the short codes up. */
+static inline int huff_decode(struct cb_br *b, const struct huff_dec *h)
+{
+    while (b->nacc < h->fast_bits && b->pos < b->len) {
+        b->acc |= (uint64_t)b->p[b->pos++] << b->nacc;
+        b->nacc += 8;
+    }
+    unsigned e = h->fast[b->acc & ((UINT64_C(1) << h->fast_bits) - 1)];
+    unsigned len = e & 15;
+    if (len == 0 || len > b->nacc)
+        return huff_decode_slow(b, h);
+    b->acc >>= len;
+    b->nacc -= len;
+    return (int)(e >> 4);
 }
 
 bool cb_seq_read(struct cb_br *b, uint64_t *r, size_t m)

@@ -78,6 +78,31 @@ START_TEST(test_codec_seq_chooses_each_mode)
     for (size_t i = 0; i < MAXP; i++) /* peaked, with rare huge outliers */
         r[i] = rnd() % 4 ? 0 : rnd() % 50 ? 1 : rnd();
     ck_assert_uint_eq(PLAN(r, MAXP), CB_SEQ_HUFF);
+    /* Codes from 1 bit to past the decoder's 10-bit lookup table, so both
+     * its table and its bit-by-bit walk are used. */
+    /* Fibonacci counts (1, 1, 2, 3, 5, ...) make the deepest Huffman tree. */
+    size_t fill = 0;
+    uint64_t v = 0;
+    for (uint64_t a = 1, b = 1; fill + a <= MAXP; v++, b = a + b, a = b - a)
+        for (uint64_t j = 0; j < a; j++)
+            r[fill++] = v;
+    while (fill < MAXP)
+        r[fill++] = v - 1;                  /* the most frequent */
+    for (size_t i = MAXP - 1; i > 0; i--) { /* shuffled */
+        size_t j = rnd() % (i + 1);
+        uint64_t t = r[i];
+        r[i] = r[j];
+        r[j] = t;
+    }
+    struct cb_plan gp;
+    cb_seq_plan(r, MAXP, &gp);
+    unsigned longest = 0;
+    for (unsigned s = 0; s <= gp.alpha; s++)
+        longest = gp.lens[s] > longest ? gp.lens[s] : longest;
+    ck_assert_uint_gt(longest, 10);
+    ck_assert_uint_eq(PLAN(r, MAXP), CB_SEQ_HUFF);
+    for (size_t m = 1; m <= 40; m++) /* short streams: the table peeks past the end */
+        PLAN(r, m);
     for (size_t i = 0; i < MAXP; i++) /* one usual value, rare exceptions */
         r[i] = i % 300 == 7 ? rnd() : 5;
     ck_assert_uint_eq(PLAN(r, MAXP), CB_SEQ_SPARSE);
