@@ -22,6 +22,7 @@
 #include "pred.h"
 #include "query_int.h"
 #include "regex.h"
+#include "tz.h"
 #include "service.h"
 #include "store.h"
 
@@ -444,6 +445,13 @@ static int validate(struct q_plan *p, Strata__ErrorCode *code)
         return st_errf(p->err, p->errlen, ST_EINVAL,
                        "field conditions are evaluated by the router, not by data nodes yet");
     }
+    if (q->interval_ns > 0 && q->time_zone != NULL && q->time_zone[0] != '\0') {
+        int rv = st_tz_load(q->time_zone, &p->tz);
+        if (rv == ST_ENOMEM)
+            return rv;
+        if (rv != ST_OK)
+            return st_errf(p->err, p->errlen, ST_EINVAL, "unknown time zone %s", q->time_zone);
+    }
     p->want = 0;
     p->stats_minmax = q->interval_ns > 0;
     if (is_raw(q))
@@ -690,6 +698,7 @@ pack:;
         st_store_release(st, p.shards[i]);
     st_pred_free(pred);
     st_re_free(mre);
+    st_tz_free(p.tz);
     free(items.v);
     q_arena_free(&arena);
     return rv;

@@ -14,6 +14,7 @@
 #include "err.h"
 #include "query_int.h"
 #include "segment.h"
+#include "tz.h"
 
 /* One window of the group: its aggregates, one per column. */
 struct row {
@@ -35,7 +36,7 @@ struct agg_group {
     struct st_agg *cur;
 };
 
-/* Window start of @t: t - ((t - offset) mod interval), mod >= 0. */
+/* Window start of @t (UTC): t - ((t - offset) mod interval), mod >= 0. */
 static int64_t window_start(const Strata__Query *q, int64_t t)
 {
     if (q->interval_ns <= 0)
@@ -47,12 +48,24 @@ static int64_t window_start(const Strata__Query *q, int64_t t)
     return (int64_t)((__int128)t - m);
 }
 
-/* End (exclusive) of the window starting at @start, saturated. */
-static int64_t window_end(const Strata__Query *q, int64_t start)
+/* The window holding @t: [*@start, *@end), the end saturated. A time
+ * zone's windows are not all interval_ns long; their end is the next
+ * window's start (the points between a start and its end all fall in it,
+ * which a scan relies on when it stops looking up windows). */
+static void window_of(const struct q_plan *p, int64_t t, int64_t *start, int64_t *end)
 {
-    if (q->interval_ns <= 0 || start > INT64_MAX - q->interval_ns)
-        return INT64_MAX;
-    return start + q->interval_ns;
+    const Strata__Query *q = p->q;
+    if (q->interval_ns > 0 && p->tz != NULL) {
+        st_tz_window(p->tz, q->interval_ns, q->offset_ns, t, start, end);
+        if (*end <= t || *start > t) /* not InfluxDB's shape: look this point up alone */
+            *end = t + 1;
+        return;
+    }
+    *start = window_start(q, t);
+    if (q->interval_ns <= 0 || *start > INT64_MAX - q->interval_ns)
+        *end = INT64_MAX;
+    else
+        *end = *start + q->interval_ns;
 }
 
 static uint64_t hash64(int64_t x)
@@ -115,14 +128,14 @@ static int find_row(struct agg_group *g, int64_t start, struct st_agg **out)
 
 static int enter_window(struct agg_group *g, int64_t t)
 {
-    const Strata__Query *q = g->p->q;
-    int64_t start = window_start(q, t);
+    int64_t start, end;
+    window_of(g->p, t, &start, &end);
     struct st_agg *aggs;
     int rv = find_row(g, start, &aggs);
     if (rv != ST_OK)
         return rv;
-    g->cur_start = start;
-    g->cur_end = window_end(q, start);
+    g->cur_start = start > t ? t : start;
+    g->cur_end = end;
     g->cur = &aggs[g->col];
     return ST_OK;
 }
@@ -139,7 +152,9 @@ static bool on_stats_ok(void *arg, const struct st_block_stats *st)
         return false;
     if (type == ST_FIELD_STRING && (p->want & ~(unsigned)ST_AGG_COUNT))
         return false;
-    return window_start(p->q, min_time) == window_start(p->q, max_time);
+    int64_t start, end;
+    window_of(p, min_time, &start, &end);
+    return max_time < end;
 }
 
 static int on_stats(void *arg, enum st_field_type type, const struct st_scan_block *blk)

@@ -55,6 +55,7 @@ struct q_plan {
     int64_t tmin, tmax;
     unsigned want;       /* ST_AGG_* flags of the aggregates asked */
     bool stats_minmax;   /* block stats may answer min/max (times not needed) */
+    struct st_tz *tz;    /* Query.time_zone, NULL: UTC (owned) */
     st_shard_reader *rd; /* scratch of scans */
     int64_t deadline_ns; /* CLOCK_MONOTONIC */
     Strata__QueryStats *stats;

@@ -12,15 +12,14 @@
  *
  * Failure modes: ST_EPARSE with InfluxDB's message, ST_ENOMEM.
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "err.h"
 #include "influxql_int.h"
+#include "tz.h"
 
 #define NEXT(t, p)                            \
     do {                                      \
@@ -424,28 +423,10 @@ int iql_parse_opt_int(struct iql_parser *p, enum iql_tok tok, int64_t *out)
 
 bool iql_tz_exists(const char *name)
 {
-    /* Go's time.LoadLocation, without its ZONEINFO and embedded zip. */
-    static const char *const dirs[] = {"/usr/share/zoneinfo/", "/usr/share/lib/zoneinfo/",
-                                       "/usr/lib/locale/TZ/"};
-    if (name[0] == '\0' || strcmp(name, "UTC") == 0 || strcmp(name, "Local") == 0)
-        return true;
-    if (strstr(name, "..") != NULL || name[0] == '/' || name[0] == '\\')
-        return false;
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        char path[512];
-        int n = snprintf(path, sizeof path, "%s%s", dirs[i], name);
-        if (n < 0 || (size_t)n >= sizeof path)
-            return false;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        char magic[4];
-        ssize_t got = read(fd, magic, sizeof magic);
-        close(fd);
-        if (got == 4 && memcmp(magic, "TZif", 4) == 0)
-            return true;
-    }
-    return false;
+    struct st_tz *tz = NULL;
+    int rv = st_tz_load(name, &tz); /* Go's time.LoadLocation, without ZONEINFO */
+    st_tz_free(tz);
+    return rv == ST_OK;
 }
 
 static int parse_tz(struct iql_parser *p, struct st_iql_select *sel)

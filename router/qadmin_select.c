@@ -34,6 +34,7 @@ int qa_select(struct qa_run *r, const struct st_iql_stmt *s)
         return QA_FAIL_META;
     if (rv != ST_OK)
         return rv;
+    rv = st_qout_time_zone(r->out, res->tz);
     for (size_t i = 0; rv == ST_OK && i < res->nseries; i++) {
         const struct st_qseries *q = &res->series[i];
         rv = st_qout_begin_series(r->out, q->name, q->tags, q->ntags, q->columns, q->ncolumns);

@@ -42,6 +42,7 @@
 #include "err.h"
 #include "qjson.h"
 #include "qout_int.h"
+#include "tz.h"
 
 enum state { IDLE, IN_RESULT, IN_SERIES, FAILED, FINISHED, BROKEN };
 
@@ -70,6 +71,7 @@ struct st_qout {
     size_t rows;              /* rows of the open series */
     size_t piece_rows;        /* rows of the open series in the pending result */
     bool started;             /* the open series is in @body */
+    const struct st_tz *tz;   /* the open statement's tz() (borrowed), NULL: UTC */
     const char *poison;       /* "NaN", "+Inf", "-Inf": @body cannot be marshaled */
     size_t poison_at;         /* @body offset of that value */
     int csv_stmt;             /* CSV: statement of the last header written, -1 for none */
@@ -239,6 +241,7 @@ int st_qout_begin_result(st_qout *q, int statement_id, enum st_qout_shape shape)
         return q->state == BROKEN ? ST_ENOMEM : ST_EINVAL;
     q->stmt = statement_id;
     q->shape = shape;
+    q->tz = NULL;
     q->nseries = 0;
     q->csv_saved = q->csv_stmt;
     st_buf_reset(&q->msgs);
@@ -407,7 +410,16 @@ int st_qout_begin_series(st_qout *q, const char *name, const struct st_qout_tag 
     return done(q, rv);
 }
 
-/* A time value: the first column follows epoch=; InfluxDB converts no other. */
+int st_qout_time_zone(st_qout *q, const struct st_tz *tz)
+{
+    if (q->state != IN_RESULT)
+        return q->state == BROKEN ? ST_ENOMEM : ST_EINVAL;
+    q->tz = tz;
+    return ST_OK;
+}
+
+/* A time value: the first column follows epoch=; InfluxDB converts no other
+ * (and writes only the first in the statement's tz() zone). */
 static int put_time(st_qout *q, struct st_buf *b, int64_t t, size_t col)
 {
     if (col == 0 && q->div != 0)
@@ -416,7 +428,7 @@ static int put_time(st_qout *q, struct st_buf *b, int64_t t, size_t col)
         return qo_i64(b, t);
     int rv = st_buf_putc(b, '"');
     if (rv == ST_OK)
-        rv = qo_rfc3339(b, t);
+        rv = qo_rfc3339(b, t, col == 0 ? (int32_t)(st_tz_offset_ns(q->tz, t) / 1000000000) : 0);
     return rv == ST_OK ? st_buf_putc(b, '"') : rv;
 }
 

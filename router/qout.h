@@ -115,6 +115,13 @@ void st_qout_free(st_qout *q);
 /* Starts the answer of statement @statement_id, cut into results as @shape says. */
 int st_qout_begin_result(st_qout *q, int statement_id, enum st_qout_shape shape);
 
+/* The statement's tz() zone (borrowed until its end_result; NULL: UTC):
+ * the time column of its rows is then written in the zone's offset in
+ * JSON without epoch= ("2024-01-01T00:00:00-05:00"); epoch= integers and
+ * CSV nanoseconds do not change. Call after st_qout_begin_result. */
+struct st_tz;
+int st_qout_time_zone(st_qout *q, const struct st_tz *tz);
+
 /* Starts a series. @name ("" or NULL for none), @tags (@ntags, any order: they are
  * written sorted by key) and @columns (@ncolumns) are copied as needed.
  * Series of one statement are written in the order they come, assumed

@@ -195,11 +195,12 @@ static void put2(char *p, int v)
     p[1] = (char)('0' + v % 10);
 }
 
-int qo_rfc3339(struct st_buf *b, int64_t ns)
+int qo_rfc3339(struct st_buf *b, int64_t ns, int32_t off)
 {
     int64_t sec = ns / 1000000000, frac = ns % 1000000000;
     if (frac < 0)
         frac += 1000000000, sec--;
+    sec += off; /* the zone's wall clock */
     int64_t days = sec / 86400, sod = sec % 86400;
     if (sod < 0)
         sod += 86400, days--;
@@ -230,7 +231,17 @@ int qo_rfc3339(struct st_buf *b, int64_t ns)
             frac %= div;
         }
     }
-    p[k++] = 'Z';
+    if (off == 0) {
+        p[k++] = 'Z';
+    } else { /* Go's Z07:00: minutes truncated, seconds dropped */
+        int zm = off / 60;
+        p[k++] = zm < 0 ? '-' : '+';
+        zm = zm < 0 ? -zm : zm;
+        put2(p + k, zm / 60 % 100);
+        p[k + 2] = ':';
+        put2(p + k + 3, zm % 60);
+        k += 5;
+    }
     return st_buf_append(b, p, k);
 }
 

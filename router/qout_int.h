@@ -21,9 +21,10 @@ int qo_csv_float(struct st_buf *b, double v);
 int qo_i64(struct st_buf *b, int64_t v);
 int qo_u64(struct st_buf *b, uint64_t v);
 
-/* Appends @ns (nanoseconds since the Unix epoch) as Go formats a UTC time
- * with "2006-01-02T15:04:05.999999999Z07:00" (time.RFC3339Nano), unquoted. */
-int qo_rfc3339(struct st_buf *b, int64_t ns);
+/* Appends @ns (nanoseconds since the Unix epoch) as Go formats a time with
+ * "2006-01-02T15:04:05.999999999Z07:00" (time.RFC3339Nano), unquoted, in a
+ * zone @off seconds east of UTC ("Z" when 0, else "+05:30"). */
+int qo_rfc3339(struct st_buf *b, int64_t ns, int32_t off);
 
 /* Appends @s (@len bytes) as Go's encoding/csv writes a field: quoted when
  * empty is false and it holds , " \r \n, is \. or starts with a Unicode

@@ -488,6 +488,12 @@ static int run_source(struct rq_plan *p, const struct st_iql_expr *rest, struct 
         __int128 w0 =
             (__int128)lo - (((__int128)lo - p->offset) % p->interval + p->interval) % p->interval;
         __int128 buckets = ((__int128)hi - w0) / p->interval + 1;
+        if (p->tz != NULL) { /* (last - first + interval) / interval of the zone's windows */
+            int64_t first, last, end;
+            rq_window(p, lo, &first, &end);
+            rq_window(p, hi, &last, &end);
+            buckets = ((__int128)last - first + p->interval) / p->interval;
+        }
         if (buckets > (__int128)p->env->max_buckets)
             return rq_fail(p, "max-select-buckets limit exceeded: (%lld/%llu)",
                            buckets > INT64_MAX ? (long long)INT64_MAX : (long long)buckets,
@@ -635,8 +641,13 @@ int st_query_select(const struct st_query_env *env, const struct st_query_req *r
         goto out;
     }
     if (sel->tz != NULL) {
-        rv = rq_fail(&base, "not implemented yet: tz()");
-        goto out;
+        /* Loaded once: windows, time literals and the answer's times. */
+        rv = st_tz_load(sel->tz, &res->tz);
+        if (rv != ST_OK && rv != ST_ENOMEM)
+            rv = rq_fail(&base, "unable to find time zone %s", sel->tz);
+        if (rv != ST_OK)
+            goto out;
+        base.tz = res->tz;
     }
     if (sel->nsources == 0) {
         rv = rq_fail(&base, "not implemented yet: SELECT without FROM");

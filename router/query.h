@@ -11,6 +11,7 @@
 #include "influxql.h"
 #include "owners.h"
 #include "qout.h"
+#include "tz.h"
 
 /*
  * st_query_select() runs one SELECT (docs/query-engine.md): it finds the
@@ -61,6 +62,8 @@ struct st_qres {
     struct st_qseries *series;
     size_t nseries;
     bool implicit_tags; /* series tags kept for a subquery (st_query_req.keep_tags), not grouped */
+    struct st_tz *tz;   /* the statement's tz() zone (owned; NULL: UTC): its rows' times are
+                         * written in it (st_qout_time_zone) */
     void *mem;          /* private */
 };
 

@@ -392,10 +392,17 @@ static struct st_qv finalize(enum rq_fn fn, const struct st_agg *a, int64_t *t)
 
 static int64_t window_start(const struct rq_plan *p, int64_t t)
 {
-    int64_t m = (t - p->offset) % p->interval;
-    if (m < 0)
-        m += p->interval;
-    return t - m;
+    int64_t start, end;
+    rq_window(p, t, &start, &end);
+    return start;
+}
+
+/* The end of the window starting at @start. */
+static int64_t window_end(const struct rq_plan *p, int64_t start)
+{
+    int64_t s, end;
+    rq_window(p, start, &s, &end);
+    return end;
 }
 
 static bool numeric(const struct st_qv *v)
@@ -572,6 +579,63 @@ static int fill_row(struct actx *c, struct st_qres *res, struct st_qseries *s, s
     return ST_OK;
 }
 
+/* A row of a filled series in a time zone: its time and window (NULL: a fill). */
+struct zrow {
+    int64_t t;
+    struct awin *w;
+};
+
+/* The rows of @g from window @first to window @last as InfluxDB's fill
+ * iterator makes them in a time zone, where windows are not one interval
+ * apart: the next expected time is the last one plus the interval, moved
+ * by the zone's offset change before it when the change is shorter than
+ * the interval; a window with data at or before the expected time is
+ * written instead of a fill. Ascending (ORDER BY time DESC reverses the
+ * list). Caller frees *@out. */
+static int zone_rows(struct rq_plan *p, struct rq_group *g, int64_t first, int64_t last,
+                     struct zrow **out, size_t *n)
+{
+    size_t cap = 64, k = 0, i = 0;
+    struct zrow *v = malloc(cap * sizeof(*v));
+    if (v == NULL)
+        return ST_ENOMEM;
+    int64_t t = first, off = st_tz_offset_ns(p->tz, t);
+    while (i < g->n || t <= last) {
+        if (k == MAX_FILLED_WINDOWS) {
+            free(v);
+            return rq_fail(p,
+                           "too many windows (%zu) in one series: narrow the time range, widen "
+                           "the GROUP BY time interval, or use fill(none) or LIMIT",
+                           k);
+        }
+        if (k == cap) {
+            struct zrow *nv = realloc(v, (cap *= 2) * sizeof(*v));
+            if (nv == NULL) {
+                free(v);
+                return ST_ENOMEM;
+            }
+            v = nv;
+        }
+        if (i < g->n && WINS(g)[i].start <= t)
+            v[k++] = (struct zrow){WINS(g)[i].start, &WINS(g)[i]}, i++;
+        else
+            v[k++] = (struct zrow){t, NULL};
+        if (t > INT64_MAX - p->interval)
+            break;
+        t += p->interval;
+        int64_t o = st_tz_offset_ns(p->tz, t - 1);
+        if (o != off) {
+            int64_t diff = off - o;
+            if ((diff < 0 ? -diff : diff) < p->interval)
+                t += diff;
+            off = o;
+        }
+    }
+    *out = v;
+    *n = k;
+    return ST_OK;
+}
+
 /* Writes the rows of @g into a new series of @res, in output order (ORDER
  * BY time DESC walks the windows backwards), stopping after OFFSET + LIMIT
  * rows; cut_rows() then drops the OFFSET. */
@@ -589,7 +653,12 @@ static int emit_group(struct actx *c, struct rq_group *g, struct st_qres *res)
     bool windows = p->interval > 0 && sel->fill != ST_IQL_FILL_NONE;
     int64_t first = 0;
     size_t nrows = g->n;
-    if (windows) {
+    struct zrow *zrows = NULL; /* a zone's windows, listed */
+    if (windows && p->tz != NULL) {
+        first = p->has_tmin ? window_start(p, p->tmin) : WINS(g)[0].start;
+        if ((rv = zone_rows(p, g, first, window_start(p, p->tmax), &zrows, &nrows)) != ST_OK)
+            return rv;
+    } else if (windows) {
         first = p->has_tmin ? window_start(p, p->tmin) : WINS(g)[0].start;
         int64_t last = window_start(p, p->tmax);
         nrows = last < first ? 0 : (size_t)((uint64_t)(last - first) / (uint64_t)p->interval) + 1;
@@ -610,7 +679,9 @@ static int emit_group(struct actx *c, struct rq_group *g, struct st_qres *res)
     bool selector_time = p->interval == 0 && p->selector > 0;
     for (size_t i = 0; rv == ST_OK && i < want; i++) {
         size_t idx = sel->desc ? nrows - 1 - i : i;
-        if (windows) {
+        if (zrows != NULL) {
+            rv = fill_row(c, res, s, zrows[idx].w, zrows[idx].t, false);
+        } else if (windows) {
             int64_t t = first + (int64_t)idx * p->interval;
             rv = fill_row(c, res, s, find_win(g, t), t, false);
         } else {
@@ -619,6 +690,7 @@ static int emit_group(struct actx *c, struct rq_group *g, struct st_qres *res)
             rv = fill_row(c, res, s, w, t, selector_time);
         }
     }
+    free(zrows);
     if (rv == ST_OK && sel->fill == ST_IQL_FILL_LINEAR)
         for (size_t k = 1; k < p->nout; k++)
             fill_linear(s, k);
@@ -697,10 +769,10 @@ static int integrals(struct actx *c)
                     next = rq_pts_edge(&WINS(g)[x].slots[c->col_field[k]].pts, false);
                 if (aw->pre == NULL && (aw->pre = calloc(p->nout, sizeof(*aw->pre))) == NULL)
                     return ST_ENOMEM;
-                aw->pre[k] = rq_pts_integral(col, &sl->pts, prev, prev_end, next, aw->start,
-                                             aw->start + p->interval);
+                int64_t end = window_end(p, aw->start);
+                aw->pre[k] = rq_pts_integral(col, &sl->pts, prev, prev_end, next, aw->start, end);
                 prev = rq_pts_edge(&sl->pts, true);
-                prev_end = aw->start + p->interval;
+                prev_end = end;
             }
         }
     }
@@ -806,6 +878,7 @@ int rq_run_agg(struct rq_plan *p, struct st_qres *res)
     q.max_ns = p->has_tmax ? p->tmax : INT64_MAX;
     q.interval_ns = p->interval;
     q.offset_ns = p->offset;
+    q.time_zone = p->tz != NULL ? (char *)p->sel->tz : "";
     q.group_by_tags = (char **)p->group_tags;
     q.n_group_by_tags = p->ngroup_tags;
     q.group_by_all = p->group_all;

@@ -10,6 +10,7 @@
 #include "data.pb-c.h"
 #include "meta.pb-c.h"
 #include "query.h"
+#include "tz.h"
 
 /* Memory of one statement: a bump allocator of zeroed chunks. */
 struct rq_arena;
@@ -95,6 +96,7 @@ struct rq_plan {
     int64_t x_tmin;       /* x_cut: rows before it are dropped */
     const struct st_iql_select *user_sel; /* has_trans: the statement (sel has no LIMIT) */
     int64_t interval, offset;             /* GROUP BY time */
+    const struct st_tz *tz;               /* tz(): windows and time literals; NULL: UTC */
     const char **group_tags;              /* GROUP BY tag keys, sorted */
     size_t ngroup_tags;
     bool group_all;         /* GROUP BY * */
@@ -135,8 +137,13 @@ struct rq_shard {
 
 /* Parses a time string as InfluxDB accepts it in WHERE clauses:
  * RFC3339 with optional fraction and zone, "2006-01-02 15:04:05[.999999999]"
- * or "2006-01-02". ST_OK or ST_EINVAL. */
-int rq_parse_time(const char *s, int64_t *ns);
+ * or "2006-01-02"; the last two are wall-clock times of @tz (tz(), NULL:
+ * UTC), as Go's time.ParseInLocation reads them. ST_OK or ST_EINVAL. */
+int rq_parse_time(const char *s, const struct st_tz *tz, int64_t *ns);
+
+/* GROUP BY time (p->interval > 0): the window [*@start, *@end) holding @t,
+ * InfluxDB's IteratorOptions.Window() on p->tz's wall clock. */
+void rq_window(const struct rq_plan *p, int64_t t, int64_t *start, int64_t *end);
 
 /* Splits @cond into the time range (AND-ed time comparisons) and the rest:
  * *@rest is @cond without its time terms (NULL when nothing is left).

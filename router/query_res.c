@@ -83,6 +83,7 @@ void st_qres_free(struct st_qres *r)
     for (size_t i = 0; i < r->nseries; i++)
         free(r->series[i].values);
     free(r->series);
+    st_tz_free(r->tz);
     struct qres_mem *m = r->mem;
     if (m != NULL) {
         rq_arena_free(m->ar);

@@ -409,14 +409,14 @@ static unsigned want_of(const Strata__Query *q)
     return w;
 }
 
-static int64_t window_of(const Strata__Query *q, int64_t t)
+/* The start of @t's window: @q's interval and offset are @p's (rq_window). */
+static int64_t window_of(const struct rq_plan *p, const Strata__Query *q, int64_t t)
 {
     if (q->interval_ns <= 0)
         return q->min_ns;
-    __int128 d = ((__int128)t - q->offset_ns) % q->interval_ns;
-    if (d < 0)
-        d += q->interval_ns;
-    return (int64_t)((__int128)t - d);
+    int64_t start, end;
+    rq_window(p, t, &start, &end);
+    return start;
 }
 
 /* The windows of one group: partials per (window, field). */
@@ -439,8 +439,8 @@ static int emit_agg(struct rq_plan *p, const Strata__Query *q, const struct st_q
     }
     int rv = ST_OK;
     for (size_t i = 0; i < n && rv == ST_OK;) {
-        int64_t w = window_of(q, rows[i].t);
-        for (; i < n && window_of(q, rows[i].t) == w && rv == ST_OK; i++) {
+        int64_t w = window_of(p, q, rows[i].t);
+        for (; i < n && window_of(p, q, rows[i].t) == w && rv == ST_OK; i++) {
             const struct st_qseries *s = &res->series[rows[i].s];
             for (size_t f = 0; f < nf && rv == ST_OK; f++) {
                 size_t c = column_of(s, q->fields[f]);

@@ -48,7 +48,7 @@ static bool digits(const char *s, int n, int *out)
     return true;
 }
 
-int rq_parse_time(const char *s, int64_t *ns)
+int rq_parse_time(const char *s, const struct st_tz *tz, int64_t *ns)
 {
     int y, mo, d, h = 0, mi = 0, sec = 0;
     size_t len = strlen(s);
@@ -57,6 +57,7 @@ int rq_parse_time(const char *s, int64_t *ns)
         return ST_EINVAL;
     const char *p = s + 10;
     int64_t frac = 0, zone = 0;
+    bool local = true; /* no zone in the text: a wall-clock time of @tz */
     if (*p != '\0') {
         if ((*p != 'T' && *p != ' ') || strlen(p) < 9 || !digits(p + 1, 2, &h) || p[3] != ':' ||
             !digits(p + 4, 2, &mi) || p[6] != ':' || !digits(p + 7, 2, &sec))
@@ -78,6 +79,7 @@ int rq_parse_time(const char *s, int64_t *ns)
                 frac *= 10;
         }
         if (rfc) {
+            local = false;
             if (*p == 'Z' || *p == 'z') {
                 p++;
             } else if (*p == '+' || *p == '-') {
@@ -97,10 +99,17 @@ int rq_parse_time(const char *s, int64_t *ns)
         return ST_EINVAL;
     int64_t secs =
         days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec - zone;
+    if (local && tz != NULL)
+        secs = st_tz_from_local(tz, secs);
     if (secs > INT64_MAX / 1000000000 - 1 || secs < INT64_MIN / 1000000000 + 1)
         return ST_EINVAL;
     *ns = secs * 1000000000 + frac;
     return ST_OK;
+}
+
+void rq_window(const struct rq_plan *p, int64_t t, int64_t *start, int64_t *end)
+{
+    st_tz_window(p->tz, p->interval, p->offset, t, start, end);
 }
 
 /* The value of a time operand in ns. */
@@ -110,7 +119,7 @@ static int time_value(struct rq_plan *p, const struct st_iql_expr *e, int64_t no
     case ST_IQL_E_PAREN:
         return time_value(p, e->lhs, now, out);
     case ST_IQL_E_STRING:
-        if (rq_parse_time(e->str, out) != ST_OK)
+        if (rq_parse_time(e->str, p->tz, out) != ST_OK)
             return rq_fail(
                 p, "invalid operation: time and *influxql.StringLiteral are not compatible");
         return ST_OK;

@@ -46,6 +46,7 @@ data before the first query. Python 3 standard library only; loopback only.
 See docs/query-conformance.md.
 """
 
+import calendar
 import http.client
 import json
 import os
@@ -201,6 +202,19 @@ def gen_data():
     for i in range(10):
         lines.append("rp2only v=%d %d" % (i, T0 + i * 60))
     batches.append(("rp2 (precision s)", {"precision": "s", "rp": "rp2"}, "\n".join(lines)))
+    # tzdst: every 30 minutes around the 2024 DST changes of New York
+    # (Mar 10, Nov 3) and London (Mar 31, Oct 27), for tz() windows.
+    lines = []
+    for start, days in (("2024-03-08", 4), ("2024-03-30", 2), ("2024-10-26", 2),
+                        ("2024-11-02", 3)):
+        sec0 = calendar.timegm(time.strptime(start, "%Y-%m-%d"))
+        for slot in range(days * 48):
+            sec = sec0 + slot * 1800
+            for host in ("a", "b"):
+                if host == "b" and slot % 5 == 0:
+                    continue
+                lines.append("tzdst,host=%s v=%d,f=%s %d" % (host, slot, repr(slot / 4.0), sec))
+    batches.append(("tzdst (precision s)", {"precision": "s"}, "\n".join(lines)))
     return batches
 
 
@@ -527,6 +541,64 @@ CASES = [
       "tz('America/New_York')" % WALL),
     C("gb_raw_tz", "SELECT usage_user FROM cpu WHERE %s AND %s tz('Asia/Kolkata')"
       % (S1, W4H)),
+    # tz(): windows on the zone's wall clock (DST days of 23 and 25 hours),
+    # times written in its offset, time literals without a zone read in it.
+    C("tz_1d_spring_ny", "SELECT count(v), sum(v) FROM tzdst WHERE time >= '2024-03-08T00:00:00Z' "
+      "AND time < '2024-03-12T00:00:00Z' GROUP BY time(1d) tz('America/New_York')"),
+    C("tz_1h_spring_ny", "SELECT count(v), first(v) FROM tzdst WHERE "
+      "time >= '2024-03-10T03:00:00Z' AND time < '2024-03-10T10:00:00Z' GROUP BY time(1h) "
+      "tz('America/New_York')"),
+    C("tz_2h_spring_ny", "SELECT count(v) FROM tzdst WHERE time >= '2024-03-10T03:00:00Z' AND "
+      "time < '2024-03-10T12:00:00Z' GROUP BY time(2h) fill(null) tz('America/New_York')"),
+    C("tz_1d_offset_ny", "SELECT count(v), max(f) FROM tzdst WHERE time >= '2024-03-08T00:00:00Z' "
+      "AND time < '2024-03-12T00:00:00Z' GROUP BY time(1d, 2h) tz('America/New_York')"),
+    C("tz_1d_fall_ny_fill", "SELECT count(v), mean(f) FROM tzdst WHERE "
+      "time >= '2024-11-01T00:00:00Z' AND time < '2024-11-06T00:00:00Z' GROUP BY time(1d), host "
+      "fill(null) tz('America/New_York')"),
+    C("tz_1d_fall_ny_desc", "SELECT count(v) FROM tzdst WHERE time >= '2024-11-02T00:00:00Z' AND "
+      "time < '2024-11-05T00:00:00Z' GROUP BY time(1d) fill(0) ORDER BY time DESC "
+      "tz('America/New_York')"),
+    C("tz_no_lower_bound", "SELECT count(v) FROM tzdst WHERE time < '2024-03-12T00:00:00Z' "
+      "GROUP BY time(1d) fill(none) tz('America/New_York')"),
+    C("tz_subquery_raw", "SELECT c FROM (SELECT count(v) AS c FROM tzdst WHERE "
+      "time >= '2024-03-08T00:00:00Z' AND time < '2024-03-12T00:00:00Z' GROUP BY time(1d) "
+      "tz('America/New_York'))"),
+    C("tz_subquery_agg", "SELECT max(c) FROM (SELECT count(v) AS c FROM tzdst WHERE "
+      "time >= '2024-03-08T00:00:00Z' AND time < '2024-03-12T00:00:00Z' GROUP BY time(1d) "
+      "tz('America/New_York'))"),
+    C("tz_outer_of_subquery", "SELECT sum(c) FROM (SELECT count(v) AS c FROM tzdst WHERE "
+      "time >= '2024-03-08T00:00:00Z' AND time < '2024-03-12T00:00:00Z' GROUP BY time(6h)) "
+      "WHERE time >= '2024-03-08T00:00:00Z' AND time < '2024-03-12T00:00:00Z' GROUP BY time(1d) "
+      "tz('America/New_York')"),
+    C("tz_12h_london", "SELECT count(v), last(f) FROM tzdst WHERE time >= '2024-03-30T00:00:00Z' "
+      "AND time < '2024-04-01T00:00:00Z' GROUP BY time(12h) tz('Europe/London')"),
+    C("tz_1d_london_fall", "SELECT sum(v) FROM tzdst WHERE time >= '2024-10-25T00:00:00Z' AND "
+      "time < '2024-10-29T00:00:00Z' GROUP BY time(1d) fill(linear) tz('Europe/London')"),
+    C("tz_raw_london_change", "SELECT v FROM tzdst WHERE host = 'a' AND "
+      "time >= '2024-10-27T00:00:00Z' AND time < '2024-10-27T02:30:00Z' tz('Europe/London')"),
+    C("tz_fill_null_gap", "SELECT mean(usage_user) FROM cpu WHERE %s GROUP BY time(1h) fill(null) "
+      "tz('America/New_York')" % WGAP),
+    C("tz_epoch_ms", "SELECT count(usage_user) FROM cpu WHERE %s GROUP BY time(1d) "
+      "tz('America/New_York')" % WALL, epoch="ms"),
+    C("tz_csv", "SELECT count(v) FROM tzdst WHERE time >= '2024-03-08T00:00:00Z' AND "
+      "time < '2024-03-12T00:00:00Z' GROUP BY time(1d) tz('America/New_York')", csv=True),
+    C("tz_where_local", "SELECT count(usage_user) FROM cpu WHERE time >= '2024-01-02 00:00:00' "
+      "AND time < '2024-01-03' GROUP BY time(6h) tz('America/New_York')"),
+    C("tz_where_rfc3339", "SELECT count(usage_user) FROM cpu WHERE time >= '2024-01-02T00:00:00Z' "
+      "AND time < '2024-01-02T12:00:00Z' GROUP BY time(6h) tz('Asia/Kolkata')"),
+    C("tz_kolkata_1h", "SELECT max(usage_user) FROM cpu WHERE %s AND %s GROUP BY time(1h) "
+      "tz('Asia/Kolkata')" % (S1, W4H)),
+    C("tz_utc", "SELECT count(usage_user) FROM cpu WHERE %s GROUP BY time(1d) tz('UTC')" % WALL),
+    C("tz_empty", "SELECT usage_user FROM cpu WHERE %s AND %s tz('')" % (S1, W4H)),
+    C("tz_points_median", "SELECT median(v), percentile(f, 90) FROM tzdst WHERE "
+      "time >= '2024-03-08T00:00:00Z' AND time < '2024-03-12T00:00:00Z' GROUP BY time(1d) "
+      "tz('America/New_York')"),
+    C("tz_selector_time", "SELECT max(v) FROM tzdst WHERE time >= '2024-03-08T00:00:00Z' AND "
+      "time < '2024-03-12T00:00:00Z' tz('America/New_York')"),
+    C("tz_pretty", "SELECT count(v) FROM tzdst WHERE time >= '2024-03-09T00:00:00Z' AND "
+      "time < '2024-03-11T00:00:00Z' GROUP BY time(1d) tz('America/New_York')", pretty=True),
+    C("tz_chunked", "SELECT v FROM tzdst WHERE host = 'b' AND time >= '2024-03-10T05:00:00Z' AND "
+      "time < '2024-03-10T09:00:00Z' tz('America/New_York')", chunked=2),
     C("gb_time_without_agg", "SELECT usage_user FROM cpu WHERE %s GROUP BY time(1h)" % WALL),
     C("gb_time_no_where", "SELECT mean(usage_user) FROM cpu GROUP BY time(1h) fill(none) "
       "LIMIT 3"),

@@ -10,6 +10,7 @@
 
 #include "t_qout.h"
 #include "testlib.h"
+#include "tz.h"
 
 /* Times and epochs -------------------------------------------------------------- */
 
@@ -34,6 +35,52 @@ START_TEST(test_time_rfc3339_before_1970)
         "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"mem\",\"columns\":[\"time\","
         "\"host\",\"used\"],\"values\":[[\"1969-12-31T23:59:58.5Z\",\"a\",10],[\"1969-12-31T23:59:"
         "59.999999999Z\",\"a\",12345678.125],[\"1970-01-01T00:00:00Z\",\"a\",0.000001]]}]}]}\n");
+}
+END_TEST
+
+/* tzdst,host=a v=48 / 49 / 50 at 2024-10-27T00:00:00Z, 00:30, 01:00 (London
+ * leaves BST at 01:00 UTC); SELECT v FROM tzdst ... tz('Europe/London'):
+ * only the time column is in the zone; epoch= and CSV do not change. */
+START_TEST(test_time_zone_of_statement)
+{
+    struct st_tz *tz = NULL;
+    OK(st_tz_load("Europe/London", &tz));
+    JSON();
+    RESULT(0, ROWS);
+    OK(st_qout_time_zone(q, tz));
+    SERIES("tzdst", NOTAGS, COLS("time", "v", "t"));
+    ROW(QT(1729987200000000000), QI(48), QT(1729987200000000000));
+    ROW(QT(1729989000500000000), QI(49), QT(0));
+    ROW(QT(1729990800000000000), QI(50), QT(0));
+    END_SERIES();
+    END_RESULT();
+    RESULT(1, ROWS); /* the zone is the statement's */
+    SERIES("tzdst", NOTAGS, COLS("time", "v"));
+    ROW(QT(1729987200000000000), QI(48));
+    END_SERIES();
+    END_RESULT();
+    BODY_IS(
+        "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"tzdst\",\"columns\":[\"time\","
+        "\"v\",\"t\"],\"values\":[[\"2024-10-27T01:00:00+01:00\",48,\"2024-10-27T00:00:00Z\"],"
+        "[\"2024-10-27T01:30:00.5+01:00\",49,\"1970-01-01T00:00:00Z\"],[\"2024-10-27T01:00:00Z\","
+        "50,\"1970-01-01T00:00:00Z\"]]}]},{\"statement_id\":1,\"series\":[{\"name\":\"tzdst\","
+        "\"columns\":[\"time\",\"v\"],\"values\":[[\"2024-10-27T00:00:00Z\",48]]}]}]}\n");
+    st_tz_free(tz);
+    tz = NULL;
+    OK(st_tz_load("Asia/Kolkata", &tz));
+    st_qout_free(q);
+    q = NULL;
+    st_buf_fini(&out);
+    open_q(ST_QOUT_JSON, ST_QOUT_EPOCH_MS, false, false, 0);
+    RESULT(0, ROWS);
+    OK(st_qout_time_zone(q, tz));
+    SERIES("cpu", NOTAGS, COLS("time", "count"));
+    ROW(QT(1704067200000000000), QI(1));
+    END_SERIES();
+    END_RESULT();
+    BODY_IS("{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"cpu\",\"columns\":[\"time\","
+            "\"count\"],\"values\":[[1704067200000,1]]}]}]}\n");
+    st_tz_free(tz);
 }
 END_TEST
 
@@ -566,6 +613,7 @@ static Suite *suite(void)
 {
     Suite *s = suite_create("qout_values");
     const TTest *tests[] = {test_time_rfc3339_before_1970,
+                            test_time_zone_of_statement,
                             test_epochs_truncate_toward_zero,
                             test_csv_time_nanoseconds,
                             test_csv_epoch,

@@ -11,21 +11,31 @@
 START_TEST(test_parse_time)
 {
     int64_t ns;
-    ck_assert_int_eq(rq_parse_time("2024-01-01T00:00:00Z", &ns), ST_OK);
+    ck_assert_int_eq(rq_parse_time("2024-01-01T00:00:00Z", NULL, &ns), ST_OK);
     ck_assert_int_eq(ns, 1704067200000000000LL);
-    ck_assert_int_eq(rq_parse_time("2024-01-01T00:00:00.5Z", &ns), ST_OK);
+    ck_assert_int_eq(rq_parse_time("2024-01-01T00:00:00.5Z", NULL, &ns), ST_OK);
     ck_assert_int_eq(ns, 1704067200500000000LL);
-    ck_assert_int_eq(rq_parse_time("2024-01-01T01:00:00+01:00", &ns), ST_OK);
+    ck_assert_int_eq(rq_parse_time("2024-01-01T01:00:00+01:00", NULL, &ns), ST_OK);
     ck_assert_int_eq(ns, 1704067200000000000LL);
-    ck_assert_int_eq(rq_parse_time("2024-01-01 00:00:01.000000001", &ns), ST_OK);
+    ck_assert_int_eq(rq_parse_time("2024-01-01 00:00:01.000000001", NULL, &ns), ST_OK);
     ck_assert_int_eq(ns, 1704067201000000001LL);
-    ck_assert_int_eq(rq_parse_time("2024-01-02", &ns), ST_OK);
+    ck_assert_int_eq(rq_parse_time("2024-01-02", NULL, &ns), ST_OK);
     ck_assert_int_eq(ns, 1704153600000000000LL);
-    ck_assert_int_eq(rq_parse_time("1969-12-31T23:59:59Z", &ns), ST_OK);
+    ck_assert_int_eq(rq_parse_time("1969-12-31T23:59:59Z", NULL, &ns), ST_OK);
     ck_assert_int_eq(ns, -1000000000LL);
-    ck_assert_int_eq(rq_parse_time("2024-13-01", &ns), ST_EINVAL);
-    ck_assert_int_eq(rq_parse_time("2024-01-01T00:00:00", &ns), ST_EINVAL);
-    ck_assert_int_eq(rq_parse_time("yesterday", &ns), ST_EINVAL);
+    ck_assert_int_eq(rq_parse_time("2024-13-01", NULL, &ns), ST_EINVAL);
+    ck_assert_int_eq(rq_parse_time("2024-01-01T00:00:00", NULL, &ns), ST_EINVAL);
+    ck_assert_int_eq(rq_parse_time("yesterday", NULL, &ns), ST_EINVAL);
+    /* With tz(): times without a zone are wall-clock times of the zone. */
+    struct st_tz *tz = NULL;
+    ck_assert_int_eq(st_tz_load("America/New_York", &tz), ST_OK);
+    ck_assert_int_eq(rq_parse_time("2024-01-01 00:00:00.5", tz, &ns), ST_OK);
+    ck_assert_int_eq(ns, 1704085200500000000LL);
+    ck_assert_int_eq(rq_parse_time("2024-07-01", tz, &ns), ST_OK);
+    ck_assert_int_eq(ns, 1719806400000000000LL);
+    ck_assert_int_eq(rq_parse_time("2024-01-01T00:00:00Z", tz, &ns), ST_OK);
+    ck_assert_int_eq(ns, 1704067200000000000LL);
+    st_tz_free(tz);
 }
 END_TEST
 
