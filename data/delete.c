@@ -44,6 +44,110 @@ static int on_measurement(void *arg, struct st_slice m)
     return ST_OK;
 }
 
+/* InfluxDB refuses a delete whose WHERE compares a field (a key that is a
+ * field of a measurement the delete touches, or any key with a number or
+ * boolean, which the router sends as FIELD_FILTER): deletes do not read
+ * fields. Checked on every shard, per measurement that exists there,
+ * before anything is deleted. (InfluxDB checks the series that its index
+ * walk yields, so `tag = 'none' AND field = 1` passes there when no series
+ * has the tag value; strata refuses it.) */
+static const char FIELDS_REFUSED[] = "fields not supported in WHERE clause during deletion";
+
+/* Whether @e compares a field of @m in @idx, or holds a FIELD_FILTER leaf. */
+static bool compares_field(st_index *idx, struct st_slice m, const Strata__TagExpr *e)
+{
+    if (e == NULL)
+        return false;
+    switch (e->expr_case) {
+    case STRATA__TAG_EXPR__EXPR_AND_EXPR:
+        return compares_field(idx, m, e->and_expr->left) ||
+               compares_field(idx, m, e->and_expr->right);
+    case STRATA__TAG_EXPR__EXPR_OR_EXPR:
+        return compares_field(idx, m, e->or_expr->left) ||
+               compares_field(idx, m, e->or_expr->right);
+    case STRATA__TAG_EXPR__EXPR_COMPARE: {
+        if (e->compare->op == STRATA__COMPARE_OP__FIELD_FILTER)
+            return true;
+        const char *k = e->compare->key ? e->compare->key : "";
+        enum st_field_type type;
+        return st_index_field_type(idx, m, (struct st_slice){k, (uint32_t)strlen(k)}, &type) ==
+               ST_OK;
+    }
+    default:
+        return false;
+    }
+}
+
+/* Whether @e holds a FIELD_FILTER leaf (the predicate cannot compile). */
+static bool has_field_filter(const Strata__TagExpr *e)
+{
+    if (e == NULL)
+        return false;
+    switch (e->expr_case) {
+    case STRATA__TAG_EXPR__EXPR_AND_EXPR:
+        return has_field_filter(e->and_expr->left) || has_field_filter(e->and_expr->right);
+    case STRATA__TAG_EXPR__EXPR_OR_EXPR:
+        return has_field_filter(e->or_expr->left) || has_field_filter(e->or_expr->right);
+    case STRATA__TAG_EXPR__EXPR_COMPARE:
+        return e->compare->op == STRATA__COMPARE_OP__FIELD_FILTER;
+    default:
+        return false;
+    }
+}
+
+struct key_check {
+    st_index *idx;
+    const st_re *re;
+    const Strata__TagExpr *cond;
+    bool refused;
+};
+
+static int check_measurement(void *arg, struct st_slice m)
+{
+    struct key_check *c = arg;
+    if (c->re != NULL && !st_re_match(c->re, m.p, m.len))
+        return ST_OK;
+    if (compares_field(c->idx, m, c->cond)) {
+        c->refused = true;
+        return ST_EEXIST; /* stops the walk */
+    }
+    return ST_OK;
+}
+
+/* ST_OK, or ST_EINVAL with InfluxDB's message in @msg naming the first
+ * shard where the condition compares a field of a measurement it touches. */
+static int check_keys(st_store *st, const uint64_t *shard_ids, size_t nshards, const char *meas,
+                      const st_re *re, const Strata__TagExpr *cond, char *msg, size_t msglen)
+{
+    if (cond == NULL)
+        return ST_OK;
+    for (size_t i = 0; i < nshards; i++) {
+        st_shard *s;
+        char e[256];
+        if (st_store_acquire(st, shard_ids[i], false, &s, e, sizeof(e)) != ST_OK)
+            continue;
+        struct key_check c = {.idx = st_shard_index(s), .re = re, .cond = cond};
+        st_index_read_begin(c.idx);
+        if (meas != NULL) {
+            struct st_slice name = {meas, (uint32_t)strlen(meas)};
+            const uint32_t *ids;
+            size_t n = 0;
+            if (st_index_measurement_series(c.idx, name, &ids, &n) == ST_OK && n > 0)
+                check_measurement(&c, name);
+        } else {
+            st_index_measurements(c.idx, check_measurement, &c);
+        }
+        st_index_read_end(c.idx);
+        st_store_release(st, s);
+        if (c.refused) {
+            snprintf(msg, msglen, "shard %llu: %s", (unsigned long long)shard_ids[i],
+                     FIELDS_REFUSED);
+            return ST_EINVAL;
+        }
+    }
+    return ST_OK;
+}
+
 /* The common part of both calls. */
 static int run(st_store *st, const uint64_t *shard_ids, size_t nshards, const char *meas,
                const char *meas_re, const Strata__TagExpr *cond, int64_t tmin, int64_t tmax,
@@ -54,9 +158,15 @@ static int run(st_store *st, const uint64_t *shard_ids, size_t nshards, const ch
     st_re *re = NULL;
     int rv;
     *code = STRATA__ERROR_CODE__PARSE_ERROR;
-    if ((rv = st_pred_compile(cond, &pred, msg, msglen)) != ST_OK)
-        goto out;
     if (meas_re && (rv = st_re_compile(meas_re, strlen(meas_re), &re, msg, msglen)) != ST_OK)
+        goto out;
+    *code = STRATA__ERROR_CODE__INVALID_ARGUMENT;
+    if ((rv = check_keys(st, shard_ids, nshards, meas, re, cond, msg, msglen)) != ST_OK)
+        goto out;
+    if (has_field_filter(cond)) /* no measurement it touches is here: nothing to delete */
+        goto out;
+    *code = STRATA__ERROR_CODE__PARSE_ERROR;
+    if ((rv = st_pred_compile(cond, &pred, msg, msglen)) != ST_OK)
         goto out;
     *code = STRATA__ERROR_CODE__INTERNAL;
     for (size_t i = 0; i < nshards && rv == ST_OK; i++) {

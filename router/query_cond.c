@@ -70,7 +70,12 @@ static int leaf(struct rq_plan *p, const struct st_iql_expr *e, Strata__TagExpr 
         return rq_fail(p, "not implemented yet: conditions on fields (%s)", l->name);
     bool regex = r->kind == ST_IQL_E_REGEX;
     Strata__CompareOp op = compare_op(e->op, regex);
-    if (op == STRATA__COMPARE_OP__COMPARE_OP_UNSPECIFIED || (!regex && r->kind != ST_IQL_E_STRING))
+    if (p->deleting && !regex && r->kind != ST_IQL_E_STRING) /* InfluxDB: a field filter */
+        op = STRATA__COMPARE_OP__FIELD_FILTER;
+    else if (p->deleting && l->cast == ST_IQL_CAST_FIELD)
+        op = STRATA__COMPARE_OP__FIELD_FILTER;
+    if (op == STRATA__COMPARE_OP__COMPARE_OP_UNSPECIFIED ||
+        (!regex && r->kind != ST_IQL_E_STRING && op != STRATA__COMPARE_OP__FIELD_FILTER))
         return rq_fail(p,
                        "unsupported condition on tag %s: compare tags with strings (=, !=) or "
                        "regular expressions (=~, !~)",
@@ -83,7 +88,7 @@ static int leaf(struct rq_plan *p, const struct st_iql_expr *e, Strata__TagExpr 
     strata__tag_compare__init(c);
     c->key = (char *)l->name;
     c->op = op;
-    c->value = (char *)r->str;
+    c->value = (char *)(r->kind == ST_IQL_E_STRING || regex ? r->str : "");
     x->expr_case = STRATA__TAG_EXPR__EXPR_COMPARE;
     x->compare = c;
     *out = x;

@@ -14,7 +14,10 @@
  * error) fails the statement with its reason after the other nodes
  * applied it: the replicas then differ until the statement runs again
  * (deletes are idempotent). A node that answers that it does not hold a
- * shard has nothing of it to delete. docs/show-statements.md.
+ * shard has nothing of it to delete. A condition on a key that is not a
+ * tag key of a measurement it touches is refused by the nodes before they
+ * delete anything, with InfluxDB's "shard N: fields not supported in WHERE
+ * clause during deletion", passed on as it is. docs/show-statements.md.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -123,7 +126,7 @@ static int send_all(struct del *d, Strata__DataRequest *dr)
     struct st_buf req, resp;
     st_buf_init(&req);
     st_buf_init(&resp);
-    char why[512] = "";
+    char why[512] = "", refused[512] = "";
     int rv = ST_OK;
     for (size_t k = 0; k < d->nn; k++) {
         struct dnode *n = &d->nodes[k];
@@ -171,14 +174,20 @@ static int send_all(struct del *d, Strata__DataRequest *dr)
                 snprintf(why, sizeof(why), "data node %" PRIu64 ": bad answer", n->id);
             continue;
         }
-        if (r->error != NULL && r->error->code != STRATA__ERROR_CODE__OK && !why[0])
+        if (r->error != NULL && r->error->code == STRATA__ERROR_CODE__INVALID_ARGUMENT &&
+            !refused[0])
+            snprintf(refused, sizeof(refused), "%s",
+                     r->error->message && r->error->message[0] ? r->error->message : "error");
+        else if (r->error != NULL && r->error->code != STRATA__ERROR_CODE__OK && !why[0])
             snprintf(why, sizeof(why), "data node %" PRIu64 ": %s", n->id,
                      r->error->message && r->error->message[0] ? r->error->message : "error");
         strata__data_response__free_unpacked(r, NULL);
     }
     st_buf_fini(&req);
     st_buf_fini(&resp);
-    if (rv == ST_OK && why[0])
+    if (rv == ST_OK && refused[0]) /* InfluxDB's refusal, checked before deleting */
+        rv = rq_fail(p, "%s", refused);
+    else if (rv == ST_OK && why[0])
         rv = rq_fail(p,
                      "delete incomplete: %s; the other owners applied it: run the statement "
                      "again",
@@ -273,7 +282,8 @@ int st_query_delete(const struct st_query_env *env, const struct st_query_req *r
                                .err = err,
                                .deadline_ms =
                                    rq_mono_ms() + (env->timeout_ms ? env->timeout_ms : 60000),
-                               .sel = s->sel};
+                               .sel = s->sel,
+                               .deleting = true};
         rv = run(&d, req, s);
     }
     for (size_t k = 0; k < d.nn; k++)

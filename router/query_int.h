@@ -83,6 +83,7 @@ struct rq_plan {
     int64_t tmin, tmax;               /* inclusive */
     bool has_tmin, has_tmax;
     Strata__TagExpr *tags; /* tag filter, NULL = all series */
+    bool deleting;         /* DELETE / DROP SERIES: rq_tag_expr sends FIELD_FILTER leaves */
     bool aggregate;        /* aggregate query (else raw) */
     bool points;           /* aggregate from raw points on the router (query_pts.c) */
     size_t selector; /* the lone selector column (its point's time and row are the row's), or 0 */
