@@ -201,7 +201,9 @@ static bool field_compare(const struct raw_group *g, enum st_field_type t, const
                                                                    : (double)lit->uint_value;
             c = x < y ? -1 : x > y;
         }
-    } else if (t == ST_FIELD_STRING && lit->v_case == STRATA__VALUE__V_STRING_VALUE) {
+    } else if (t == ST_FIELD_STRING && lit->v_case == STRATA__VALUE__V_STRING_VALUE &&
+               (fc->op == STRATA__FIELD_OP__FIELD_EQ || fc->op == STRATA__FIELD_OP__FIELD_NEQ)) {
+        /* InfluxDB compares strings for equality only: `s < 'z'` is false */
         const char *a = g->strings.p + v->s.off, *b = lit->string_value;
         size_t al = v->s.len, bl = strlen(b), n = al < bl ? al : bl;
         c = n ? memcmp(a, b, n) : 0;

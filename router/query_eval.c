@@ -3,7 +3,8 @@
  *
  * InfluxDB's rules: a comparison with a missing value is false; numbers
  * compare as numbers whatever their type (integer with float); strings
- * compare bytewise; booleans only for = and !=; =~ and !~ match strings
+ * (fields and tags) and booleans only for = and != (InfluxDB 1.6 answers
+ * `host > 'a'` and `state < 'z'` with nothing); =~ and !~ match strings
  * against a regex. The expression is compiled once per statement: every
  * field or tag it names becomes a (possibly hidden) column of the row, so
  * evaluation does no lookups.
@@ -139,7 +140,8 @@ static struct st_qv compare(enum st_iql_op op, const struct st_qv *a, const stru
             double x = num(a), y = num(b);
             c = x < y ? -1 : x > y;
         }
-    } else if (a->kind == ST_QV_STRING && b->kind == ST_QV_STRING) {
+    } else if (a->kind == ST_QV_STRING && b->kind == ST_QV_STRING &&
+               (op == ST_IQL_OP_EQ || op == ST_IQL_OP_NEQ)) {
         size_t n = a->s.len < b->s.len ? a->s.len : b->s.len;
         c = memcmp(a->s.p, b->s.p, n);
         if (c == 0)

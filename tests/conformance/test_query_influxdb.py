@@ -414,6 +414,17 @@ CASES = [
       + WALL + " GROUP BY host"),
     C("tag_not_regex", "SELECT count(usage_user) FROM cpu WHERE host !~ /0[12]$/ AND "
       + WALL + " GROUP BY host"),
+    # InfluxDB 1.6 compares strings (tags and fields) for equality only.
+    C("tag_gt_string", "SELECT count(usage_user) FROM cpu WHERE host > 'server01' AND " + WALL),
+    C("tag_lte_reversed", "SELECT count(usage_user) FROM cpu WHERE 'server02' >= host AND "
+      + WALL),
+    C("tag_gt_or_field", "SELECT count(usage_user) FROM cpu WHERE (host > 'a' OR "
+      "usage_user > 90) AND " + WALL),
+    C("field_string_lt", "SELECT state FROM cpu WHERE state < 'zzz' AND %s AND %s"
+      % (S1, W4H)),
+    C("field_string_ne", "SELECT count(state) FROM cpu WHERE state != 'idle' AND " + WALL),
+    C("sub_tag_gt", "SELECT max FROM (SELECT max(usage_user) FROM cpu WHERE %s GROUP BY host) "
+      "WHERE host > 'server01'" % WALL),
     C("tag_or", "SELECT count(usage_user) FROM cpu WHERE (region = 'eu-central' OR "
       "host = 'server01') AND %s GROUP BY host" % WALL),
     C("tag_and", "SELECT count(usage_user) FROM cpu WHERE region = 'us-east' AND "
