@@ -498,6 +498,49 @@ static inline int huff_decode(struct cb_br *b, const struct huff_dec *h)
     return (int)(e >> 4);
 }
 
+/* Reads @m HUFF words. The reader's state lives in locals in the loop (the
+ * compiler keeps them in registers; through @b every step was a load and a
+ * store) and goes back to @b around the rare slow steps: a code longer than
+ * the table, an escaped value. */
+static bool huff_read(struct cb_br *b, const struct huff_dec *h, unsigned alpha, uint64_t base,
+                      uint64_t *r, size_t m)
+{
+    const uint8_t *p = b->p;
+    size_t len = b->len, pos = b->pos;
+    uint64_t acc = b->acc;
+    unsigned nacc = b->nacc, fast_bits = h->fast_bits;
+    uint64_t mask = (UINT64_C(1) << fast_bits) - 1;
+    for (size_t i = 0; i < m; i++) {
+        while (nacc < fast_bits && pos < len) {
+            acc |= (uint64_t)p[pos++] << nacc;
+            nacc += 8;
+        }
+        unsigned e = h->fast[acc & mask], l = e & 15;
+        if (l != 0 && l <= nacc && (e >> 4) < alpha) {
+            acc >>= l;
+            nacc -= l;
+            r[i] = base + (e >> 4);
+            continue;
+        }
+        b->pos = pos;
+        b->acc = acc;
+        b->nacc = nacc;
+        int s = huff_decode(b, h);
+        if (s < 0)
+            return false;
+        r[i] = (unsigned)s < alpha ? base + (unsigned)s : cb_unzz(cb_get_lb(b));
+        if (b->err)
+            return false;
+        pos = b->pos;
+        acc = b->acc;
+        nacc = b->nacc;
+    }
+    b->pos = pos;
+    b->acc = acc;
+    b->nacc = nacc;
+    return !b->err;
+}
+
 bool cb_seq_read(struct cb_br *b, uint64_t *r, size_t m)
 {
     unsigned mode = (unsigned)cb_get(b, 3);
@@ -563,16 +606,7 @@ bool cb_seq_read(struct cb_br *b, uint64_t *r, size_t m)
         struct huff_dec h;
         if (b->err || !huff_build(&h, lens, alpha + 1))
             return false;
-        for (size_t i = 0; i < m; i++) {
-            int s = huff_decode(b, &h);
-            if (s < 0)
-                return false;
-            if ((unsigned)s < alpha)
-                r[i] = base + (unsigned)s;
-            else
-                r[i] = cb_unzz(cb_get_lb(b));
-        }
-        return !b->err;
+        return huff_read(b, &h, alpha, base, r, m);
     }
     }
     return false; /* modes 5..7 */
