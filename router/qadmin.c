@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "catalogue.h"
 #include "err.h"
 #include "qadmin_int.h"
 #include "qjson.h"
@@ -143,6 +144,13 @@ static int authorize(struct qa_run *r, const Strata__Catalogue *cat, const struc
         for (size_t i = 0; i < q->n; i++) {
             const char *db;
             enum st_auth_need need = needs(ctx, &q->stmts[i], &db);
+            const struct st_iql_select *sel = q->stmts[i].sel;
+            if (st_auth_may(u, db, need) && q->stmts[i].kind == ST_IQL_SELECT && sel != NULL &&
+                sel->into_measurement != NULL) {
+                /* INTO: READ on the source and WRITE on the target */
+                db = sel->into_db != NULL && sel->into_db[0] != '\0' ? sel->into_db : ctx->db;
+                need = ST_AUTH_NEED_WRITE;
+            }
             if (st_auth_may(u, db, need))
                 continue;
             struct st_buf msg;
@@ -172,7 +180,6 @@ static bool is_command(const struct st_iql_stmt *s)
     case ST_IQL_SHOW_RPS:
     case ST_IQL_SHOW_USERS:
     case ST_IQL_SHOW_GRANTS:
-    case ST_IQL_SELECT:
     case ST_IQL_SHOW_MEASUREMENTS:
     case ST_IQL_SHOW_TAG_KEYS:
     case ST_IQL_SHOW_TAG_VALUES:
@@ -186,6 +193,8 @@ static bool is_command(const struct st_iql_stmt *s)
     case ST_IQL_SHOW_SHARDS:
     case ST_IQL_SHOW_SHARD_GROUPS:
         return false;
+    case ST_IQL_SELECT: /* writes with INTO */
+        return s->sel != NULL && s->sel->into_measurement != NULL;
     default:
         return true;
     }
@@ -214,6 +223,47 @@ static enum st_qout_shape shape(const struct st_iql_stmt *s)
     }
 }
 
+/* @s as InfluxDB prints a SELECT ... INTO after normalizing it: the
+ * target's and the sources' database and policy filled in (db= and the
+ * database's default policy). */
+static int into_string(const struct qa_run *r, const struct st_iql_stmt *s, struct st_buf *out)
+{
+    const struct st_qctx *ctx = r->ctx;
+    struct st_iql_select sel = *s->sel;
+    struct st_iql_source *src = calloc(sel.nsources ? sel.nsources : 1, sizeof(*src));
+    if (src == NULL)
+        return ST_ENOMEM;
+    const struct st_mcat *mc = st_mcli_acquire(ctx->meta);
+    const char *deflt = NULL;
+    const char *db = sel.into_db != NULL && sel.into_db[0] != '\0' ? sel.into_db : ctx->db;
+    const Strata__Database *d = mc != NULL && db != NULL ? st_cat_database(mc->cat, db) : NULL;
+    if (d != NULL && d->default_rp != NULL && d->default_rp[0] != '\0')
+        deflt = d->default_rp;
+    sel.into_db = db;
+    if (sel.into_rp == NULL || sel.into_rp[0] == '\0')
+        sel.into_rp = deflt;
+    for (size_t i = 0; i < sel.nsources; i++) {
+        src[i] = sel.sources[i];
+        if (src[i].sub != NULL)
+            continue;
+        const char *sdb = src[i].db != NULL && src[i].db[0] != '\0' ? src[i].db : ctx->db;
+        const Strata__Database *sd =
+            mc != NULL && sdb != NULL ? st_cat_database(mc->cat, sdb) : NULL;
+        src[i].db = sdb;
+        if ((src[i].rp == NULL || src[i].rp[0] == '\0') && sd != NULL && sd->default_rp != NULL &&
+            sd->default_rp[0] != '\0')
+            src[i].rp = sd->default_rp;
+    }
+    sel.sources = src;
+    struct st_iql_stmt copy = *s;
+    copy.sel = &sel;
+    int rv = st_iql_stmt_string(&copy, out);
+    if (mc != NULL)
+        st_mcli_release(ctx->meta, mc);
+    free(src);
+    return rv;
+}
+
 /* InfluxDB's warning on a command sent with GET. */
 static int deprecation(struct qa_run *r, const struct st_iql_stmt *s)
 {
@@ -221,7 +271,7 @@ static int deprecation(struct qa_run *r, const struct st_iql_stmt *s)
     st_buf_init(&text);
     int rv = st_buf_puts(&text, "deprecated use of '");
     if (rv == ST_OK)
-        rv = st_iql_stmt_string(s, &text);
+        rv = s->kind == ST_IQL_SELECT ? into_string(r, s, &text) : st_iql_stmt_string(s, &text);
     if (rv == ST_OK)
         rv = st_buf_puts(&text, "' in a read only context, please use a POST request instead");
     if (rv == ST_OK)

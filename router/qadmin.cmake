@@ -11,4 +11,4 @@ add_library(st_qadmin STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/qadmin_show.c
 )
 target_include_directories(st_qadmin PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
-target_link_libraries(st_qadmin PUBLIC st_query st_qout st_qjson st_influxql st_mcli st_common crypt PkgConfig::JANSSON Threads::Threads)
+target_link_libraries(st_qadmin PUBLIC st_query st_write st_qout st_qjson st_influxql st_mcli st_common crypt PkgConfig::JANSSON Threads::Threads)

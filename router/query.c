@@ -343,15 +343,16 @@ static int plan_dims(struct rq_plan *p, int64_t now)
         } else if (d->kind == ST_IQL_E_VARREF) {
             if (!is_group_tag(p, d->name))
                 p->group_tags[p->ngroup_tags++] = d->name;
-        } else if (d->kind == ST_IQL_E_WILDCARD) {
-            p->group_all = true;
-        } else if (d->kind == ST_IQL_E_REGEX) {
+        } else if (d->kind == ST_IQL_E_WILDCARD || d->kind == ST_IQL_E_REGEX) {
+            /* GROUP BY * is GROUP BY every tag key of the sources, as
+             * InfluxDB expands it: a series without one of them is in the
+             * group of "" for it (tags {"dc":""}), like GROUP BY /re/. */
             const char **res = rq_alloc(p->ar, (p->ngroup_res + 1) * sizeof(*res));
             if (res == NULL)
                 return ST_ENOMEM;
             if (p->ngroup_res)
                 memcpy(res, p->group_res, p->ngroup_res * sizeof(*res));
-            res[p->ngroup_res++] = d->str;
+            res[p->ngroup_res++] = d->kind == ST_IQL_E_REGEX ? d->str : "";
             p->group_res = res;
         } else {
             return rq_fail(p, "only time() calls allowed in dimensions");
@@ -636,10 +637,6 @@ int st_query_select(const struct st_query_env *env, const struct st_query_req *r
                            .deadline_ms =
                                rq_mono_ms() + (env->timeout_ms ? env->timeout_ms : 60000),
                            .sel = sel};
-    if (sel->into_measurement != NULL) {
-        rv = rq_fail(&base, "not implemented yet: SELECT INTO");
-        goto out;
-    }
     if (sel->tz != NULL) {
         /* Loaded once: windows, time literals and the answer's times. */
         rv = st_tz_load(sel->tz, &res->tz);

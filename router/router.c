@@ -35,6 +35,7 @@ struct st_router {
     unsigned write_timeout_ms, meta_timeout_ms, query_timeout_ms;
     uint64_t max_select_point, max_select_buckets;
     char origin[64];
+    struct st_write_env into_env; /* SELECT ... INTO writes through the write path */
     /* statistics for /metrics */
     atomic_uint_fast64_t requests[EP_N], status_2xx[EP_N], status_4xx[EP_N], status_5xx[EP_N];
     atomic_uint_fast64_t points_written, points_dropped, write_bytes, hinted_batches;
@@ -73,6 +74,10 @@ int st_router_open(const struct st_router_opts *opts, st_router **out, char *err
         st_errf(err, errlen, rv, "router: auth cache: %s", st_strerror(rv));
         goto fail;
     }
+    r->into_env = (struct st_write_env){.meta = r->meta,
+                                        .owners = r->owners,
+                                        .timeout_ms = r->write_timeout_ms,
+                                        .origin = r->origin};
     *out = r;
     return ST_OK;
 fail:
@@ -294,7 +299,8 @@ static void do_query(st_router *r, const struct st_http_req *req, struct st_http
                           .format = format,
                           .chunked = chunked != NULL && strcmp(chunked, "true") == 0,
                           .chunk_size = cs > 0 ? (size_t)cs : 0,
-                          .params = st_http_param(req, "params")};
+                          .params = st_http_param(req, "params"),
+                          .write = &r->into_env};
     char *q = trimmed_query(qp);
     if (ctx.chunked) { /* each chunk is sent as soon as it is complete */
         if (q == NULL || st_qstream_start(&ctx, q, resp) != ST_OK)

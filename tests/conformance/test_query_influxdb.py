@@ -1124,6 +1124,11 @@ CASES = [
       % (S1, W4H), pretty=True),
     C("pretty_error", "SELECT foo(usage_user) FROM cpu", pretty=True),
     # ---- DROP / DELETE: last, on victim and victim2 only ------------------------------------------
+    # GROUP BY * is every tag key of the sources: victim2 has no dc, so its
+    # series get "dc":"" (run before the deletes change victim and victim2).
+    C("gb_star_union", "SELECT count(v) FROM /^victim2?$/ GROUP BY *"),
+    C("gb_star_union_raw", "SELECT * FROM /^victim2?$/ WHERE v > 45 GROUP BY * ORDER BY time "
+      "DESC LIMIT 2"),
     C("delete_no_db", "DELETE FROM victim WHERE time < 0", db=None),
     C("delete_unknown_db", "DELETE FROM victim WHERE time < 0", db="{nodb}"),
     # Fields in a delete's WHERE: refused before anything is deleted (the
@@ -1159,6 +1164,32 @@ CASES = [
     C("drop_measurement_unknown", "DROP MEASUREMENT nosuch"),
     C("drop_series_all_where", "DROP SERIES WHERE host = 'a'"),
     C("drop_series_all_where_check", "SHOW SERIES WHERE host = 'a'"),
+    # SELECT ... INTO: the rows written back as points (last: the targets
+    # are new measurements, copies of what the deletes left of victim).
+    C("into_raw", "SELECT v INTO victim_raw FROM victim WHERE host = 'a'"),
+    C("into_raw_check", "SELECT * FROM victim_raw LIMIT 5; SHOW TAG KEYS FROM victim_raw; "
+      "SELECT count(v) FROM victim_raw"),
+    C("into_star", "SELECT * INTO victim_star FROM victim WHERE host = 'b'"),
+    C("into_star_check", "SHOW TAG KEYS FROM victim_star; SHOW FIELD KEYS FROM victim_star; "
+      "SELECT count(*) FROM victim_star"),
+    C("into_group_star", "SELECT max(v), mean(v) INTO victim_hourly FROM victim "
+      "GROUP BY time(6h), *"),
+    C("into_group_star_check", "SELECT * FROM victim_hourly GROUP BY *; "
+      "SHOW TAG KEYS FROM victim_hourly"),
+    C("into_backref", "SELECT count(v) INTO {db}.rp2.:MEASUREMENT FROM /^victim2?$/ "
+      "GROUP BY time(1d), host"),
+    # (not SELECT *: the deletes above emptied rp2.victim,dc=x, and strata
+    # drops an emptied series from its index where InfluxDB keeps its keys)
+    C("into_backref_check", "SELECT count, v FROM rp2./^victim2?$/ GROUP BY host "
+      "ORDER BY time DESC LIMIT 3", order="ties"),
+    C("into_fill_none_default", "SELECT max(v) INTO victim_fill FROM victim GROUP BY time(1m)"),
+    C("into_fill_check", "SELECT count(max) FROM victim_fill"),
+    C("into_empty", "SELECT v INTO victim_none FROM victim WHERE time > now()"),
+    C("into_no_db", "SELECT v INTO nosuchdb_xyz..victim FROM victim"),
+    C("into_get", "SELECT v INTO victim_get FROM victim WHERE host = 'c' AND v > 40",
+      method="GET"),
+    C("into_epoch", "SELECT v INTO victim_get FROM victim WHERE host = 'c' AND v > 40",
+      epoch="ms"),
 ]
 
 # Intended differences: case id -> reason. Reported, never failed.
