@@ -165,6 +165,25 @@ static int show_databases(struct qa_run *r, const struct st_iql_stmt *s,
     return rv == ST_OK ? st_qout_end_series(r->out) : rv;
 }
 
+/* SHOW CONTINUOUS QUERIES: a series per database the viewer may see, with
+ * InfluxDB's columns and no query. */
+static int show_cqs(struct qa_run *r, const struct st_iql_stmt *s, const Strata__Catalogue *cat)
+{
+    (void)s;
+    static const char *const cols[] = {"name", "query"};
+    int rv = ST_OK;
+    for (size_t i = 0; rv == ST_OK && i < cat->n_databases; i++) {
+        const char *name = cat->databases[i]->name;
+        if (r->viewer != NULL && !st_auth_may(r->viewer, name, ST_AUTH_NEED_READ) &&
+            !st_auth_may(r->viewer, name, ST_AUTH_NEED_WRITE))
+            continue;
+        rv = st_qout_begin_series(r->out, name, NULL, 0, cols, 2);
+        if (rv == ST_OK)
+            rv = st_qout_end_series(r->out);
+    }
+    return rv;
+}
+
 /* Retention policies --------------------------------------------------------------- */
 
 static int create_rp(struct qa_run *r, const struct st_iql_stmt *s)
@@ -422,6 +441,12 @@ int qa_exec(struct qa_run *r, const struct st_iql_stmt *s)
     case ST_IQL_DELETE:
         return qa_delete(r, s);
     case ST_IQL_UNSUPPORTED: {
+        /* strata has no continuous queries and no subscriptions: the
+         * listings are InfluxDB's answers for none (tools ask for them). */
+        if (strcmp(s->what, "SHOW CONTINUOUS QUERIES") == 0)
+            return with_catalogue(r, s, show_cqs);
+        if (strcmp(s->what, "SHOW SUBSCRIPTIONS") == 0)
+            return ST_OK;
         int rv = st_buf_printf(&r->err, "not implemented yet: %s", s->what);
         return rv == ST_OK ? QA_FAIL : ST_ENOMEM;
     }

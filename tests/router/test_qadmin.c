@@ -352,13 +352,18 @@ START_TEST(test_statement_order_and_errors)
     EXPECT("SHOW DATABASES",
            "{`results`:[{`statement_id`:0,`series`:[{`name`:`databases`,`columns`:[`name`]}]}]}");
     /* Statements strata does not run yet do not stop the others. */
-    EXPECT("SHOW SUBSCRIPTIONS; CREATE DATABASE zz; SHOW QUERIES; SHOW DATABASES",
+    EXPECT("SHOW STATS; CREATE DATABASE zz; SHOW QUERIES; SHOW DATABASES",
            "{`results`:[{`statement_id`:0,`error`:`not implemented yet: SHOW "
-           "SUBSCRIPTIONS`},"
+           "STATS`},"
            "{`statement_id`:1},"
            "{`statement_id`:2,`error`:`not implemented yet: SHOW QUERIES`},"
            "{`statement_id`:3,`series`:[{`name`:`databases`,`columns`:[`name`],"
            "`values`:[[`zz`]]}]}]}");
+    /* No continuous queries and no subscriptions: InfluxDB's answers for
+     * none (a series per database for the queries). */
+    EXPECT("SHOW SUBSCRIPTIONS; SHOW CONTINUOUS QUERIES",
+           "{`results`:[{`statement_id`:0},{`statement_id`:1,`series`:[{`name`:`zz`,"
+           "`columns`:[`name`,`query`]}]}]}");
     /* Nothing runs when the query does not parse. */
     EXPECT_STATUS(400, "DROP DATABASE zz; SHOW FOO",
                   "{`error`:`error parsing query: found FOO, expected CONTINUOUS, DATABASES, "
