@@ -303,6 +303,15 @@ void st_rpc_client_close(st_rpc_client *c)
 {
     if (c == NULL)
         return;
+    /* Known hazard of nng 1.5.2 that no call order here avoids: a message
+     * (a late answer to a cancelled or timed-out call) arriving while
+     * nng_close() tears the connection down can leave the TCP transport's
+     * receive unfinished (its rxaio is closed between the message's header
+     * and body), and nng_close() then waits for the pipe's reaper forever.
+     * Fixed upstream after 1.5.2 (nanomsg/nng#1636, "Finish receive aio on
+     * close"; issue #616). Owners therefore avoid closing while an answer
+     * is expected: the meta client waits for the watch to see its own
+     * commands (meta/client_call.c). */
     nng_close(c->sock);
     pthread_mutex_destroy(&c->mu);
     free(c);

@@ -18,7 +18,8 @@
  * - Any other error code, and any code on an ApplyResponse that carries the
  *   index the command was decided at, is the command's verdict (database not
  *   found, ...): mapped to an ST_E* code, the server's InfluxDB-worded
- *   message in err, returned at once.
+ *   message in err, returned without another attempt; one decided at an
+ *   index first waits, like a success, for the local copy to reach it.
  * - The deadline passes: ST_ENOLEADER if a node said there is no leader,
  *   else ST_ETIMEDOUT if a request may have been processed (sent but not
  *   answered, or answered TIMEOUT / UNAVAILABLE, which strata-meta uses for
@@ -230,6 +231,14 @@ static int attempt(st_mcli *c, size_t i, const struct st_buf *req, long long cap
     return ST_OK;
 }
 
+/* The index an ApplyResponse's command was decided at; 0 if none. */
+static uint64_t decided_at(const Strata__MetaResponse *r)
+{
+    if (r->resp_case != STRATA__META_RESPONSE__RESP_APPLY || r->apply == NULL)
+        return 0;
+    return r->apply->index;
+}
+
 /* Handles a final or retryable answer of peer @i. Returns ST_OK (the
  * answer is the result), an ST_E* final error, or -1: retry, with *@next
  * set to a peer to try next or left alone. */
@@ -246,8 +255,7 @@ static int judge(st_mcli *c, size_t i, Strata__MetaResponse *r, struct attempts 
     /* An ApplyResponse with an index is the command's verdict, committed at
      * that index: final whatever its code (CreateShardGroup with no data
      * node up is UNAVAILABLE "at least one node required"). */
-    bool verdict = r->resp_case == STRATA__META_RESPONSE__RESP_APPLY && r->apply != NULL &&
-                   r->apply->index != 0;
+    bool verdict = decided_at(r) != 0;
     if (verdict || !retryable(code)) {
         const char *msg = r->error->message;
         if (msg != NULL && msg[0] != '\0')
@@ -323,10 +331,22 @@ int mcli_call(st_mcli *c, const char *what, Strata__MetaRequest *req, long long 
                 }
                 rv = judge(c, i, r, &a, &next, err, errlen);
                 if (rv >= 0) {
-                    if (rv == ST_OK)
+                    if (rv == ST_OK) {
                         *out = r;
-                    else
-                        strata__meta_response__free_unpacked(r, NULL);
+                        goto out;
+                    }
+                    uint64_t index = decided_at(r);
+                    strata__meta_response__free_unpacked(r, NULL);
+                    /* A verdict is committed at its index like a success:
+                     * read-your-writes as mcli_apply() does for one. Besides
+                     * consistency, this lets the watch receive the long
+                     * poll answer that the commit triggers before the
+                     * caller goes on; a caller that closes the client at
+                     * once would otherwise close the socket while that
+                     * answer arrives, which can hang nng_close() (see
+                     * st_rpc_client_close()). */
+                    if (index != 0)
+                        mcli_wait_index(c, index, deadline_ms);
                     goto out;
                 }
                 strata__meta_response__free_unpacked(r, NULL);
