@@ -587,7 +587,7 @@ static int execute(struct q_plan *p, Strata__QueryResponse *qr)
                  : q_group_agg(p, i, n, sr, sk, budget, &used, &more);
         if (rv != ST_OK)
             break;
-        if (sr->n_windows || sr->n_times)
+        if (sr->n_windows || sr->n_agg_columns || sr->n_times)
             qr->series[qr->n_series++] = sr;
         budget -= used < budget ? used : budget;
         if (more) {

@@ -5,7 +5,9 @@
  * inside one window is taken from its statistics without decoding when the
  * aggregates allow it: not for stddev (needs every value), not for min/max
  * without windows (their times are then part of the answer and statistics
- * do not hold them), not for strings beyond count. */
+ * do not hold them), not for strings beyond count. The windows are sent as
+ * a Window per window or, when the query asks (Query.columnar), as an
+ * AggColumn per (field, type) (proto/agg_wire.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -297,6 +299,34 @@ static int emit_rows(struct agg_group *g, size_t from, size_t to, Strata__Series
     return p->arena->oom ? ST_ENOMEM : ST_OK;
 }
 
+/* Windows [from, to) of the sorted rows into @sr as columns
+ * (Query.columnar): one AggColumn per column with a value there. */
+static int emit_columns(struct agg_group *g, size_t from, size_t to, Strata__SeriesResult *sr)
+{
+    struct q_plan *p = g->p;
+    sr->agg_columns = q_alloc(p->arena, (g->ncols + 1) * sizeof(*sr->agg_columns));
+    if (sr->agg_columns == NULL)
+        return ST_ENOMEM;
+    for (size_t c = 0; c < g->ncols; c++) {
+        size_t n = 0;
+        for (size_t r = from; r < to; r++)
+            n += g->rows[r].aggs[c].count != 0;
+        if (n == 0)
+            continue;
+        struct st_agg_wire_col b;
+        /* the column's name is NUL-terminated in the arena */
+        int rv = st_agg_wire_col_init(&b, g->cols[c].name.p, g->cols[c].type, p->want, n,
+                                      arena_alloc, p->arena);
+        for (size_t r = from; r < to && rv == ST_OK; r++)
+            if (g->rows[r].aggs[c].count != 0)
+                rv = st_agg_wire_col_add(&b, g->rows[r].start, &g->rows[r].aggs[c]);
+        if (rv != ST_OK)
+            return rv;
+        sr->agg_columns[sr->n_agg_columns++] = b.col;
+    }
+    return p->arena->oom ? ST_ENOMEM : ST_OK;
+}
+
 int q_group_agg(struct q_plan *p, size_t first, size_t n, Strata__SeriesResult *sr, uint64_t skip,
                 uint64_t budget, uint64_t *used, bool *more)
 {
@@ -340,7 +370,8 @@ int q_group_agg(struct q_plan *p, size_t first, size_t n, Strata__SeriesResult *
         uint64_t take = hi - lo < budget ? hi - lo : budget;
         *used = take;
         *more = lo + take < hi;
-        rv = emit_rows(&g, (size_t)lo, (size_t)(lo + take), sr);
+        rv = q->columnar ? emit_columns(&g, (size_t)lo, (size_t)(lo + take), sr)
+                         : emit_rows(&g, (size_t)lo, (size_t)(lo + take), sr);
     }
     struct st_shard_reader_stats rs;
     st_shard_reader_stats(p->rd, &rs);

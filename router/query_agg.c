@@ -1,8 +1,11 @@
 /* Aggregate SELECTs: partials from the data nodes merged per (series group,
  * window, field), then finalized, filled and cut.
  *
- * Every node answers, per series group and window, one FieldPartial per
- * field; partials of the same (group, window, field) from all shards merge
+ * Every node answers, per series group, an AggColumn per field (Query.
+ * columnar, which the router always asks for) holding the partial of each
+ * window, or - a node that predates columns, or a subquery - one Window per
+ * window with a FieldPartial per field; both are read (take_series).
+ * Partials of the same (group, window, field) from all shards merge
  * exactly (st_agg_merge, InfluxDB's tie rules), in whatever order they
  * arrive. Then, per group in (measurement, tags) order, the windows from
  * the first to the last (GROUP BY time with a fill other than none; the
@@ -15,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg_wire.h"
 #include "err.h"
 #include "query_int.h"
 
@@ -168,12 +172,79 @@ static void from_partial(struct st_agg *t, const Strata__FieldPartial *fp, unsig
     }
 }
 
+/* The window of @g starting at @start, created in order: tried first at
+ * *@hint and the one after it (the entries of a column come in window
+ * order); *@hint is then its index. */
+static struct awin *window_at(struct actx *c, struct rq_group *g, int64_t start, size_t *hint)
+{
+    struct awin *w = g->items;
+    if (*hint < g->n && w[*hint].start == start)
+        return &w[*hint];
+    if (*hint + 1 < g->n && w[*hint + 1].start == start)
+        return &w[++*hint];
+    struct awin *aw = window_of(c, g, start);
+    if (aw != NULL)
+        *hint = (size_t)(aw - WINS(g));
+    return aw;
+}
+
+/* The columns of @sr (Query.columnar): entry i of a column is the partial
+ * of one window, merged into its slot as a FieldPartial is. */
+static int take_columns(struct actx *c, struct rq_group *g, const Strata__SeriesResult *sr)
+{
+    for (size_t k = 0; k < sr->n_agg_columns; k++) {
+        const Strata__AggColumn *col = sr->agg_columns[k];
+        for (size_t i = 0; i < col->n_count; i++)
+            c->points += col->count[i]; /* the points the data node read for it */
+        size_t fi = 0;
+        while (fi < c->nfields && strcmp(c->fields[fi], col->field) != 0)
+            fi++;
+        if (fi == c->nfields || col->type < STRATA__FIELD_TYPE__FLOAT ||
+            col->type > STRATA__FIELD_TYPE__BOOLEAN)
+            continue;
+        struct st_agg_wire_reader rd;
+        if (st_agg_wire_reader_init(&rd, col, c->want) != ST_OK)
+            return rq_fail(c->p, "a data node sent a malformed aggregate column (%s)", col->field);
+        /* descending windows are walked backwards: windows are then appended */
+        bool back = rd.n > 1 && col->starts[0] > col->starts[rd.n - 1];
+        size_t hint = 0;
+        for (size_t j = 0; j < rd.n; j++) {
+            size_t i = back ? rd.n - 1 - j : j;
+            struct awin *aw = window_at(c, g, col->starts[i], &hint);
+            if (aw == NULL)
+                return ST_ENOMEM;
+            struct slot *s = &aw->slots[fi];
+            if (!s->set && rd.type != ST_FIELD_STRING) {
+                /* The first partial of the slot: taken as it is. */
+                st_agg_wire_get(&rd, i, &s->a);
+                s->set = true;
+                continue;
+            }
+            if (!s->set) {
+                st_agg_init(&s->a, rd.type, c->want);
+                s->set = true;
+            }
+            if (s->a.type != rd.type)
+                continue; /* a second type of the field: kept first */
+            struct st_agg t;
+            st_agg_wire_get(&rd, i, &t);
+            int rv = st_agg_merge(&s->a, &t);
+            if (rv != ST_OK)
+                return rv;
+        }
+    }
+    return ST_OK;
+}
+
 static int take_series(void *arg, const Strata__SeriesResult *sr)
 {
     struct actx *c = arg;
     struct rq_group *g = rq_group_of(&c->gs, c->p->ar, sr);
     if (g == NULL)
         return ST_ENOMEM;
+    int crv = take_columns(c, g, sr);
+    if (crv != ST_OK)
+        return crv;
     for (size_t w = 0; w < sr->n_windows; w++) {
         const Strata__Window *win = sr->windows[w];
         struct awin *aw = window_of(c, g, win->start_ns);
@@ -884,6 +955,7 @@ int rq_run_agg(struct rq_plan *p, struct st_qres *res)
     q.group_by_all = p->group_all;
     q.aggregates = kinds;
     q.n_aggregates = nk;
+    q.columnar = true;
     if (p->points)
         rv = fetch_points(&c, &q);
     else

@@ -6,7 +6,10 @@
  * plan's schema is the inner result's columns (fields) and tags, and
  * rq_sub_fetch() answers the Strata__Query the outer executors
  * (query_agg.c, query_raw.c) would send to data nodes, with the same
- * partial aggregates (common/agg.h) or raw rows a data node computes. So
+ * partial aggregates (common/agg.h) or raw rows a data node computes. The
+ * partials come as Windows even when the query asks for columns, as an
+ * older data node answers: the router reads both forms, and this keeps the
+ * Window form it reads for such nodes in use (and tested). So
  * an outer statement gets every feature of the engine: fill, ORDER BY,
  * LIMIT, router-side field filters, and subqueries of subqueries.
  */

@@ -1,13 +1,16 @@
 /* The query executor (data/query*.c) through st_data_query(): tag
  * predicates, raw rows, windows with offsets, partial aggregates checked
  * against a brute-force model, block statistics, group by, limit/offset,
- * order and paging. */
+ * order and paging; the columnar answer (Query.columnar) against the
+ * Window one. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "agg.h"
+#include "agg_wire.h"
 #include "data.pb-c.h"
 #include "delete.h"
 #include "schema.h"
@@ -699,6 +702,251 @@ START_TEST(test_query_paging_concatenates)
 }
 END_TEST
 
+/* ---- columns (Query.columnar) = windows ------------------------------------ */
+
+static void wire_value(const Strata__Value *v, union st_agg_value *out)
+{
+    switch (v->v_case) {
+    case STRATA__VALUE__V_FLOAT_VALUE:
+        out->f = v->float_value;
+        break;
+    case STRATA__VALUE__V_INT_VALUE:
+        out->i = v->int_value;
+        break;
+    case STRATA__VALUE__V_UINT_VALUE:
+        out->u = v->uint_value;
+        break;
+    case STRATA__VALUE__V_BOOL_VALUE:
+        out->b = v->bool_value;
+        break;
+    case STRATA__VALUE__V_STRING_VALUE:
+        out->s = (struct st_slice){v->string_value, (uint32_t)strlen(v->string_value)};
+        break;
+    default:
+        ck_abort_msg("value without a member");
+    }
+}
+
+/* @fp as a borrowed st_agg tracking @want (as the router reads it). */
+static void agg_of_partial(struct st_agg *a, const Strata__FieldPartial *fp, unsigned want)
+{
+    st_agg_init(a, (enum st_field_type)fp->type, want);
+    a->count = fp->count;
+    a->sum = fp->sum;
+    a->isum = fp->int_sum;
+    a->usum = fp->uint_sum;
+    a->mean = fp->mean;
+    a->m2 = fp->m2;
+    if (fp->min != NULL && fp->max != NULL) {
+        a->has_minmax = true;
+        wire_value(fp->min, &a->min);
+        wire_value(fp->max, &a->max);
+        a->min_t = fp->min_time_ns;
+        a->max_t = fp->max_time_ns;
+    }
+    if (fp->first != NULL && fp->last != NULL) {
+        wire_value(fp->first, &a->first);
+        wire_value(fp->last, &a->last);
+        a->first_t = fp->first_time_ns;
+        a->last_t = fp->last_time_ns;
+    }
+}
+
+static bool same_val(enum st_field_type t, const union st_agg_value *x, const union st_agg_value *y)
+{
+    switch (t) {
+    case ST_FIELD_FLOAT:
+        return memcmp(&x->f, &y->f, sizeof(x->f)) == 0;
+    case ST_FIELD_INTEGER:
+        return x->i == y->i;
+    case ST_FIELD_UNSIGNED:
+        return x->u == y->u;
+    case ST_FIELD_BOOLEAN:
+        return x->b == y->b;
+    case ST_FIELD_STRING:
+        return x->s.len == y->s.len && memcmp(x->s.p, y->s.p, x->s.len) == 0;
+    }
+    return false;
+}
+
+/* @a (from a column) holds what @b (from a FieldPartial) holds. */
+static void same_agg(const struct st_agg *a, const struct st_agg *b)
+{
+    unsigned w = a->want;
+    ck_assert_int_eq(a->type, b->type);
+    ck_assert_uint_eq(a->count, b->count);
+    if (w & ST_AGG_SUM) {
+        ck_assert(memcmp(&a->sum, &b->sum, sizeof(a->sum)) == 0);
+        if (a->type == ST_FIELD_INTEGER)
+            ck_assert_int_eq(a->isum, b->isum);
+        if (a->type == ST_FIELD_UNSIGNED)
+            ck_assert_uint_eq(a->usum, b->usum);
+    }
+    if (w & ST_AGG_MOMENTS) {
+        ck_assert(memcmp(&a->mean, &b->mean, sizeof(a->mean)) == 0);
+        ck_assert(memcmp(&a->m2, &b->m2, sizeof(a->m2)) == 0);
+    }
+    if (w & ST_AGG_MINMAX) {
+        ck_assert_int_eq(a->has_minmax, b->has_minmax);
+        if (a->has_minmax) {
+            ck_assert(same_val(a->type, &a->min, &b->min));
+            ck_assert(same_val(a->type, &a->max, &b->max));
+            ck_assert_int_eq(a->min_t, b->min_t);
+            ck_assert_int_eq(a->max_t, b->max_t);
+        }
+    }
+    if (w & ST_AGG_FIRSTLAST) {
+        ck_assert(same_val(a->type, &a->first, &b->first));
+        ck_assert(same_val(a->type, &a->last, &b->last));
+        ck_assert_int_eq(a->first_t, b->first_t);
+        ck_assert_int_eq(a->last_t, b->last_t);
+    }
+}
+
+/* The page @c (columns) holds exactly the partials of page @w (windows),
+ * in the same window order; returns the partials compared. */
+static size_t same_page(const Strata__QueryResponse *w, const Strata__QueryResponse *c,
+                        unsigned want)
+{
+    size_t total = 0;
+    ck_assert_int_eq(w->more, c->more);
+    ck_assert_uint_eq(w->cursor.len, c->cursor.len);
+    if (w->cursor.len)
+        ck_assert(memcmp(w->cursor.data, c->cursor.data, w->cursor.len) == 0);
+    ck_assert_uint_eq(w->n_series, c->n_series);
+    for (size_t s = 0; s < w->n_series; s++) {
+        const Strata__SeriesResult *sw = w->series[s], *sc = c->series[s];
+        ck_assert_str_eq(sw->measurement, sc->measurement);
+        ck_assert_uint_eq(sw->n_tags, sc->n_tags);
+        for (size_t t = 0; t < sw->n_tags; t++)
+            ck_assert_str_eq(sw->tags[t]->value, sc->tags[t]->value);
+        ck_assert_uint_eq(sw->n_agg_columns, 0);
+        ck_assert_uint_eq(sc->n_windows, 0);
+        size_t npartials = 0, nentries = 0;
+        for (size_t k = 0; k < sw->n_windows; k++)
+            npartials += sw->windows[k]->n_fields;
+        for (size_t k = 0; k < sc->n_agg_columns; k++) {
+            const Strata__AggColumn *col = sc->agg_columns[k];
+            if (k > 0) /* sorted by (field, type) */
+                ck_assert(strcmp(sc->agg_columns[k - 1]->field, col->field) < 0 ||
+                          (strcmp(sc->agg_columns[k - 1]->field, col->field) == 0 &&
+                           sc->agg_columns[k - 1]->type < col->type));
+            struct st_agg_wire_reader rd;
+            ck_assert_int_eq(st_agg_wire_reader_init(&rd, col, want), ST_OK);
+            size_t win = 0;
+            for (size_t i = 0; i < rd.n; i++, nentries++) {
+                struct st_agg a, b;
+                int64_t start = st_agg_wire_get(&rd, i, &a);
+                while (win < sw->n_windows && sw->windows[win]->start_ns != start)
+                    win++; /* in window order */
+                ck_assert_uint_lt(win, sw->n_windows);
+                const Strata__FieldPartial *fp = NULL;
+                for (size_t f = 0; f < sw->windows[win]->n_fields && fp == NULL; f++)
+                    if (strcmp(sw->windows[win]->fields[f]->field, col->field) == 0 &&
+                        sw->windows[win]->fields[f]->type == col->type)
+                        fp = sw->windows[win]->fields[f];
+                ck_assert_ptr_nonnull(fp);
+                agg_of_partial(&b, fp, want);
+                same_agg(&a, &b);
+                win++;
+            }
+        }
+        ck_assert_uint_eq(nentries, npartials);
+        total += nentries;
+    }
+    return total;
+}
+
+/* @q answered page by page in both forms gives the same partials. */
+static size_t same_both_forms(Strata__Query *q, unsigned want)
+{
+    size_t total = 0;
+    uint8_t cur[64];
+    q->cursor.len = 0;
+    for (;;) {
+        q->columnar = false;
+        Strata__DataResponse *rw = run(q);
+        q->columnar = true;
+        Strata__DataResponse *rc = run(q);
+        q->columnar = false;
+        total += same_page(ok(rw), ok(rc), want);
+        bool more = rw->query->more;
+        if (more) {
+            ck_assert_uint_le(rw->query->cursor.len, sizeof(cur));
+            memcpy(cur, rw->query->cursor.data, rw->query->cursor.len);
+            q->cursor.data = cur;
+            q->cursor.len = rw->query->cursor.len;
+        }
+        strata__data_response__free_unpacked(rw, NULL);
+        strata__data_response__free_unpacked(rc, NULL);
+        if (!more)
+            break;
+    }
+    q->cursor.len = 0;
+    return total;
+}
+
+START_TEST(test_query_columns_equal_windows)
+{
+    srand(81);
+    write_model(1);
+    /* every type; ties across shards at equal times; -0 and +0 */
+    write_lp(1, "x,host=a s=\"bb\",b=true,u=5u,z=-0,f=1 1000\n"
+                "x,host=a s=\"a\",b=false,u=7u,z=0,f=2 2000\n"
+                "x,host=b s=\"\",b=false,u=18446744073709551615u,z=0,i=9223372036854775807i 1000\n"
+                "x,host=b s=\"zz\",b=true,u=1u,z=-0,i=1i 61000000000\n");
+    write_lp(2, "x,host=a s=\"c\",b=false,u=5u,z=0,f=1 1000\n"
+                "x,host=a s=\"longer than the others\",b=true,u=2u,z=-0 3000\n"
+                "x,host=b s=\"zz\",b=false,u=3u,z=0,i=1i 61000000000\n");
+    flush_compact(2, 0);
+    Strata__AggregateKind all[] = {STRATA__AGGREGATE_KIND__COUNT, STRATA__AGGREGATE_KIND__SUM,
+                                   STRATA__AGGREGATE_KIND__MEAN,  STRATA__AGGREGATE_KIND__MIN,
+                                   STRATA__AGGREGATE_KIND__MAX,   STRATA__AGGREGATE_KIND__FIRST,
+                                   STRATA__AGGREGATE_KIND__LAST,  STRATA__AGGREGATE_KIND__SPREAD,
+                                   STRATA__AGGREGATE_KIND__STDDEV};
+    unsigned want_all = ST_AGG_SUM | ST_AGG_MINMAX | ST_AGG_FIRSTLAST | ST_AGG_MOMENTS;
+    Strata__AggregateKind cm[] = {STRATA__AGGREGATE_KIND__COUNT, STRATA__AGGREGATE_KIND__MAX};
+    char *gb[] = {"host"};
+    Strata__Query q;
+    for (int m = 0; m < 2; m++) {
+        base_query(&q, m ? "x" : "m");
+        q.shard_ids = shards12;
+        q.n_shard_ids = 2;
+        for (int k = 0; k < 12; k++) {
+            q.aggregates = k % 3 == 2 ? cm : all;
+            q.n_aggregates = k % 3 == 2 ? 2 : 9;
+            unsigned want = k % 3 == 2 ? ST_AGG_MINMAX : want_all;
+            q.interval_ns = (int64_t[]){0, 7000000, 1500000000, 60000000000LL}[k % 4];
+            q.min_ns = q.interval_ns ? 0 : INT64_MIN;
+            q.group_by_tags = k % 2 ? gb : NULL;
+            q.n_group_by_tags = k % 2 ? 1 : 0;
+            q.group_by_all = k == 6;
+            q.descending = k % 5 == 1;
+            q.limit = k == 5 ? 40 : 0;
+            q.offset = k == 5 ? 1 : 0;
+            q.max_points = k % 4 == 1 ? 97 : 0;
+            size_t n = same_both_forms(&q, want);
+            ck_assert_msg(n > 0, "query %d of %d: no partial", k, m);
+        }
+    }
+    /* only what the aggregates need travels */
+    base_query(&q, "m");
+    q.aggregates = cm;
+    q.n_aggregates = 2;
+    q.interval_ns = 60000000;
+    q.min_ns = 0;
+    q.columnar = true;
+    Strata__DataResponse *r = run(&q);
+    const Strata__AggColumn *col = ok(r)->series[0]->agg_columns[0];
+    ck_assert_uint_gt(col->n_starts, 0);
+    ck_assert_uint_eq(col->n_count, col->n_starts);
+    ck_assert_uint_eq(col->max->n_times, col->n_starts);
+    ck_assert_uint_eq(col->n_sum + col->n_int_sum + col->n_mean + col->n_m2, 0);
+    ck_assert_ptr_null(col->first);
+    strata__data_response__free_unpacked(r, NULL);
+}
+END_TEST
+
 /* ---- readers reused across queries ---------------------------------------- */
 
 /* The packed answer of @q, with the pool's reader or a fresh one. */
@@ -825,6 +1073,7 @@ int main(void)
     tcase_add_test(tc, test_query_aggregates_match_model);
     tcase_add_test(tc, test_query_stddev_and_no_window);
     tcase_add_test(tc, test_query_paging_concatenates);
+    tcase_add_test(tc, test_query_columns_equal_windows);
     tcase_add_test(tc, test_query_desc_limit_reads_the_end);
     tcase_add_test(tc, test_query_reader_reused_across_compaction_and_drop);
     tcase_add_test(tc, test_query_reader_pool_get_put);
