@@ -239,7 +239,7 @@ static int plan_fields(struct rq_plan *p)
     if (only_time)
         return rq_fail(p, "at least 1 non-time field must be queried");
     int rv = rq_add_col(p, (struct rq_col){.kind = RQ_COL_TIME, .name = "time"});
-    bool raw = false, agg = false;
+    bool raw = false, agg = false, plain_raw = false; /* plain_raw: a field or tag, not in a call */
     for (size_t i = 0; rv == ST_OK && i < sel->nfields; i++) {
         const struct st_iql_expr *e = unparen(sel->fields[i].expr);
         const char *alias = sel->fields[i].alias;
@@ -254,13 +254,14 @@ static int plan_fields(struct rq_plan *p)
             rv = plan_call(p, e, alias);
             break;
         case ST_IQL_E_WILDCARD:
-            raw = true;
+            raw = plain_raw = true;
             rv = add_wildcard(p, e->cast, NULL);
             break;
         case ST_IQL_E_VARREF: {
             raw = true;
             if (strcasecmp(e->name, "time") == 0)
                 break; /* the time column is always first */
+            plain_raw = true;
             bool tag = e->cast == ST_IQL_CAST_TAG ||
                        (e->cast != ST_IQL_CAST_FIELD && !rq_is_field(p, e->name));
             struct rq_col c = {.kind = tag ? RQ_COL_TAG : RQ_COL_FIELD, .key = e->name};
@@ -272,7 +273,7 @@ static int plan_fields(struct rq_plan *p)
         case ST_IQL_E_REGEX: {
             st_re *re = NULL;
             char msg[256] = "";
-            raw = true;
+            raw = plain_raw = true;
             if (st_re_compile(e->str, strlen(e->str), &re, msg, sizeof(msg)) != ST_OK) {
                 rv = rq_fail(p, "invalid regular expression /%s/: %s", e->str, msg);
                 break;
@@ -294,6 +295,8 @@ static int plan_fields(struct rq_plan *p)
         return rv;
     if (raw && agg && (rv = rq_plan_selector_row(p)) != ST_OK)
         return rv;
+    if (p->x_raw_trans && (p->x_raw_plain || plain_raw))
+        return rq_fail(p, "mixing aggregate and non-aggregate queries is not supported");
     p->aggregate = agg;
     if (!agg && p->interval > 0)
         return rq_fail(p, "GROUP BY requires at least one aggregate function");

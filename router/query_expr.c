@@ -69,6 +69,9 @@ struct rq_x {
     int64_t unit;       /* derivative, elapsed */
     int64_t n;          /* moving_average */
     struct rq_ta ta;    /* technical analysis (query_ta.c) */
+    /* X_TRANS inside an expression: its value at each row of the series
+     * being rewritten (NULL outside rq_x_apply), null where it emits none. */
+    struct st_qv *rows;
 };
 
 static const struct {
@@ -300,6 +303,7 @@ static int compile_trans(struct xctx *c, const struct st_iql_expr *e, struct rq_
         if (p->interval > 0)
             return rq_fail(p, "aggregate function required inside the call to %s", e->name);
         int rv = RQ_T_IS_TA(t) ? rq_ta_check_type(p, e->name, rq_field_type(p, a->name)) : ST_OK;
+        p->x_raw_trans = true;
         if (rv == ST_OK)
             rv = leaf_ref(c, a, x->a);
         if (rv != ST_OK)
@@ -410,6 +414,7 @@ static int compile(struct xctx *c, const struct st_iql_expr *e, bool root, struc
         x->kind = X_LIT; /* null in arithmetic */
         break;
     case ST_IQL_E_VARREF:
+        p->x_raw_plain = true;
         rv = leaf_ref(c, e, x);
         break;
     case ST_IQL_E_WILDCARD:
@@ -439,7 +444,8 @@ static int compile(struct xctx *c, const struct st_iql_expr *e, bool root, struc
             if ((rv = compile(c, e->args[0], false, &x->a)) == ST_OK && want == 2)
                 rv = compile(c, e->args[1], false, &x->b);
         } else if (trans_of(e->name) >= 0) {
-            if (!root)
+            enum rq_trans t = TRANS[trans_of(e->name)].t;
+            if (!root && (RQ_T_IS_HW(t) || RQ_T_IS_TA(t)))
                 rv = rq_fail(p, "not implemented yet: %s() inside an expression", e->name);
             else
                 rv = compile_trans(c, e, x);
@@ -461,7 +467,15 @@ static void xfree(struct rq_x *x)
         return;
     xfree(x->a);
     xfree(x->b);
+    free(x->rows);
     free(x);
+}
+
+/* Whether @x is or holds a transformation: its rows are the points the
+ * transformation emits, not every row of the series. */
+static bool holds_trans(const struct rq_x *x)
+{
+    return x != NULL && (x->kind == X_TRANS || holds_trans(x->a) || holds_trans(x->b));
 }
 
 void rq_x_free(struct rq_plan *p)
@@ -649,7 +663,8 @@ static struct st_qv math1(enum xmath m, const struct st_qv *a, const struct st_q
     return null;
 }
 
-static struct st_qv eval(const struct rq_x *x, const struct st_qv *row)
+/* The value of @x at row @r (@row its values). */
+static struct st_qv eval(const struct rq_x *x, const struct st_qv *row, size_t r)
 {
     struct st_qv a, b;
     switch (x->kind) {
@@ -658,16 +673,18 @@ static struct st_qv eval(const struct rq_x *x, const struct st_qv *row)
     case X_LIT:
         return x->lit;
     case X_BIN:
-        a = eval(x->a, row);
-        b = eval(x->b, row);
+        a = eval(x->a, row, r);
+        b = eval(x->b, row, r);
         return rq_x_arith(x->op, &a, &b);
     case X_MATH:
-        a = eval(x->a, row);
+        a = eval(x->a, row, r);
         if (x->b == NULL)
             return math1(x->math, &a, NULL);
-        b = eval(x->b, row);
+        b = eval(x->b, row, r);
         return math1(x->math, &a, &b);
     case X_TRANS:
+        if (x->rows != NULL)
+            return x->rows[r];
         break;
     }
     return (struct st_qv){.kind = ST_QV_NULL};
@@ -753,19 +770,102 @@ int rq_x_transform(enum rq_trans tr, int64_t unit, int64_t n, bool desc, const i
     return ST_OK;
 }
 
-static int stream_of(const struct rq_out *o, const struct st_qseries *s, bool desc,
-                     int64_t p_interval, struct stream *st)
+/* Computes every transformation inside @x over the rows of @s into its
+ * rows[] (the points it emits, put back on the rows of their times). */
+static int nested_trans(struct rq_x *x, const struct st_qseries *s, bool desc)
 {
+    if (x == NULL)
+        return ST_OK;
+    int rv = nested_trans(x->a, s, desc);
+    if (rv == ST_OK)
+        rv = nested_trans(x->b, s, desc);
+    if (rv != ST_OK || x->kind != X_TRANS)
+        return rv;
+    size_t nr = s->nrows, nc = s->ncolumns, n = nr ? nr : 1, m = 0;
+    int64_t *t = malloc(n * sizeof(*t)), *ot = malloc(n * sizeof(*ot));
+    struct st_qv *v = malloc(n * sizeof(*v)), *ov = malloc(n * sizeof(*ov));
+    free(x->rows);
+    x->rows = calloc(n, sizeof(*x->rows)); /* ST_QV_NULL is 0 */
+    rv = t && ot && v && ov && x->rows ? ST_OK : ST_ENOMEM;
+    for (size_t r = 0; rv == ST_OK && r < nr; r++) {
+        t[r] = s->values[r * nc].t;
+        v[r] = eval(x->a, &s->values[r * nc], r);
+    }
+    if (rv == ST_OK)
+        rv = rq_x_transform(x->tr, x->unit, x->n, desc, t, v, nr, ot, ov, &m);
+    /* The points come at the times of input rows, in row order. */
+    for (size_t r = 0, k = 0; rv == ST_OK && r < nr && k < m; r++)
+        if (t[r] == ot[k])
+            x->rows[r] = ov[k++];
+    free(t);
+    free(ot);
+    free(v);
+    free(ov);
+    return rv;
+}
+
+/* Whether the expression @x has a point at row @r: InfluxDB joins the
+ * iterators of its operands by time, so a column (a window, a raw row)
+ * has one at every row, a transformation where it emits, a literal none. */
+static bool emits(const struct rq_x *x, size_t r)
+{
+    if (x == NULL)
+        return false;
+    switch (x->kind) {
+    case X_COL:
+        return true;
+    case X_LIT:
+        return false;
+    case X_TRANS:
+        return x->rows != NULL && x->rows[r].kind != ST_QV_NULL;
+    default:
+        return emits(x->a, r) || emits(x->b, r);
+    }
+}
+
+/* Whether a transformation inside @x emits at row @r. */
+static bool trans_emits(const struct rq_x *x, size_t r)
+{
+    if (x == NULL)
+        return false;
+    if (x->kind == X_TRANS)
+        return x->rows != NULL && x->rows[r].kind != ST_QV_NULL;
+    return trans_emits(x->a, r) || trans_emits(x->b, r);
+}
+
+static int stream_of(const struct rq_plan *p, const struct rq_out *o, const struct st_qseries *s,
+                     bool desc, struct stream *st)
+{
+    int64_t p_interval = p->interval;
     size_t nr = s->nrows, nc = s->ncolumns;
     st->t = malloc((nr ? nr : 1) * sizeof(*st->t));
     st->v = malloc((nr ? nr : 1) * sizeof(*st->v));
     if (st->t == NULL || st->v == NULL)
         return ST_ENOMEM;
+    if (o->x != NULL && o->x->kind != X_TRANS && holds_trans(o->x)) {
+        /* An expression over transformations (derivative(mean(v)) * 8):
+         * its points are the rows where one of its operands has one. */
+        int rv = nested_trans(o->x, s, desc);
+        if (rv != ST_OK)
+            return rv;
+        st->n = 0;
+        for (size_t r = 0; r < nr; r++) {
+            if (!emits(o->x, r))
+                continue;
+            /* The window read before the range: only what a
+             * transformation emits there (as for a transformation alone). */
+            if (p->x_cut && s->values[r * nc].t < p->x_tmin && !trans_emits(o->x, r))
+                continue;
+            st->t[st->n] = s->values[r * nc].t;
+            st->v[st->n++] = eval(o->x, &s->values[r * nc], r);
+        }
+        return ST_OK;
+    }
     if (o->x == NULL || o->x->kind != X_TRANS) {
         for (size_t r = 0; r < nr; r++) {
             const struct st_qv *row = &s->values[r * nc];
             st->t[r] = row[0].t;
-            st->v[r] = o->x ? eval(o->x, row) : row[o->col];
+            st->v[r] = o->x ? eval(o->x, row, r) : row[o->col];
         }
         st->n = nr;
         return ST_OK;
@@ -775,7 +875,7 @@ static int stream_of(const struct rq_out *o, const struct st_qseries *s, bool de
         return ST_ENOMEM;
     for (size_t r = 0; r < nr; r++) {
         st->t[r] = s->values[r * nc].t;
-        in_v[r] = eval(o->x->a, &s->values[r * nc]);
+        in_v[r] = eval(o->x->a, &s->values[r * nc], r);
     }
     int64_t *in_t = malloc((nr ? nr : 1) * sizeof(*in_t));
     int rv = ST_ENOMEM;
@@ -803,7 +903,7 @@ static void fill_trans(const struct rq_plan *p, const struct st_iql_select *sel,
                        size_t nrows, size_t no)
 {
     for (size_t k = 0; k < p->nouts; k++) {
-        if (p->outs[k].x == NULL || p->outs[k].x->kind != X_TRANS)
+        if (!holds_trans(p->outs[k].x))
             continue;
         for (size_t r = 0; r < nrows; r++) {
             struct st_qv *v = &vals[r * no + k + 1];
@@ -836,7 +936,7 @@ int rq_x_apply(struct rq_plan *p, struct st_qres *res, size_t first)
         size_t nrows = 0, cap = 0;
         int rv = st == NULL || cols == NULL || at == NULL ? ST_ENOMEM : ST_OK;
         for (size_t k = 0; rv == ST_OK && k < p->nouts; k++)
-            rv = stream_of(&p->outs[k], s, desc, p->interval, &st[k]);
+            rv = stream_of(p, &p->outs[k], s, desc, &st[k]);
         /* The union of the streams' times, in row order. */
         for (;;) {
             if (rv != ST_OK)
@@ -861,7 +961,7 @@ int rq_x_apply(struct rq_plan *p, struct st_qres *res, size_t first)
                 for (size_t k = 0; k < p->nouts; k++) {
                     if (at[k] >= st[k].n || st[k].t[at[k]] != t)
                         continue;
-                    if (p->outs[k].x != NULL && p->outs[k].x->kind == X_TRANS)
+                    if (holds_trans(p->outs[k].x))
                         keep = true;
                     else
                         at[k]++;

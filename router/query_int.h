@@ -93,6 +93,7 @@ struct rq_plan {
     struct rq_out *outs;
     size_t nouts, outs_cap;
     bool has_x, has_trans;
+    bool x_raw_trans, x_raw_plain; /* a transformation of a raw field; a raw field outside one */
     bool x_extend, x_cut; /* transformations of windows: read one window before the range */
     int64_t x_tmin;       /* x_cut: rows before it are dropped */
     const struct st_iql_select *user_sel; /* has_trans: the statement (sel has no LIMIT) */

@@ -721,6 +721,26 @@ CASES = [
       "ORDER BY time DESC" % WALL),
     C("sel_max_regex_fields", "SELECT max(/usage/) FROM cpu WHERE " + WALL),
     # ---- transformations ------------------------------------------------------------------
+    # Transformations inside expressions (Grafana's bits per second:
+    # non_negative_derivative(mean(bytes), 1s) * 8).
+    C("trx_nnd_mul", "SELECT non_negative_derivative(mean(usage_user), 1s) * 8 FROM cpu "
+      "WHERE %s AND %s GROUP BY time(10m)" % (S1, W4H)),
+    C("trx_diff_div", "SELECT difference(max(usage_user)) / 2 FROM cpu WHERE %s AND %s "
+      "GROUP BY time(30m)" % (S1, W4H)),
+    C("trx_mixed", "SELECT mean(usage_user) - derivative(mean(usage_user)) FROM cpu WHERE %s "
+      "AND %s GROUP BY time(30m)" % (S1, W4H)),
+    C("trx_two", "SELECT derivative(mean(usage_user)) + difference(mean(usage_user)) AS x, "
+      "mean(usage_user) FROM cpu WHERE %s AND %s GROUP BY time(30m)" % (S1, W4H)),
+    C("trx_raw", "SELECT difference(usage_user) * 2, usage_user FROM cpu WHERE %s AND %s"
+      % (S1, W4H)),
+    C("trx_math", "SELECT abs(difference(mean(usage_user))) FROM cpu WHERE %s AND %s "
+      "GROUP BY time(30m)" % (S1, W4H)),
+    C("trx_cumsum_fill", "SELECT cumulative_sum(count(usage_user)) * 10 FROM cpu WHERE %s AND "
+      "%s GROUP BY time(30m) fill(0)" % (S1, W4H)),
+    C("trx_group_host", "SELECT non_negative_difference(mean(usage_user)) * 100 FROM cpu WHERE "
+      "%s GROUP BY time(1h), host LIMIT 3" % W4H),
+    C("trx_moving", "SELECT moving_average(mean(usage_user), 2) / 10 FROM cpu WHERE %s AND %s "
+      "GROUP BY time(30m)" % (S1, W4H)),
     C("tr_derivative", "SELECT derivative(usage_user) FROM cpu WHERE %s AND %s" % (S1, W4H)),
     C("tr_derivative_unit", "SELECT derivative(usage_user, 1m) FROM cpu WHERE %s AND %s"
       % (S1, W4H)),
