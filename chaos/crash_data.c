@@ -5,6 +5,8 @@
  * Starts a real strata-data on a free loopback port with a small cache (so
  * it flushes and compacts often), and a writer thread that sends batches of
  * points over the data RPC and remembers which batches were acknowledged.
+ * Batches alternate between the two point encodings (line protocol, and
+ * binary records as routers send them), so the WAL mixes both record kinds.
  * The main thread kills the node with SIGKILL at random moments N times
  * (default 25), restarting it each time, while the writer keeps going. Then
  * it restarts the node once more and reads everything back:
@@ -34,6 +36,8 @@
 #include "buf.h"
 #include "data.pb-c.h"
 #include "err.h"
+#include "lineproto.h"
+#include "ptbin.h"
 #include "rpc.h"
 
 #define SERIES 50          /* series per batch */
@@ -147,13 +151,36 @@ static void make_batch(int b, struct st_buf *lp)
         }
 }
 
+/* Re-encodes the line protocol in @lp as binary records in @bin, as a
+ * router would. */
+static void to_binary(const struct st_buf *lp, struct st_lp_batch *b, struct st_buf *key,
+                      struct st_buf *bin)
+{
+    st_lp_batch_reset(b);
+    st_buf_reset(bin);
+    if (st_lp_parse(b, lp->p, lp->len, ST_PRECISION_NS, 0) != ST_OK || b->nerrors)
+        die("parse");
+    for (size_t i = 0; i < b->npoints; i++) {
+        st_buf_reset(key);
+        if (st_lp_series_key(key, b, &b->points[i]) != ST_OK)
+            die("series key");
+        struct st_slice k = {key->p, (uint32_t)key->len};
+        if (st_ptbin_append(bin, k, b, &b->points[i]) != ST_OK)
+            die("encode");
+    }
+}
+
 static void *writer(void *arg)
 {
     (void)arg;
     st_rpc_client *c;
     if (st_rpc_client_open(url, &c) != ST_OK)
         die("client");
-    struct st_buf lp, resp, req;
+    struct st_buf lp, resp, req, key, bin;
+    struct st_lp_batch parsed;
+    st_lp_batch_init(&parsed);
+    st_buf_init(&key);
+    st_buf_init(&bin);
     st_buf_init(&lp);
     st_buf_init(&resp);
     st_buf_init(&req);
@@ -163,8 +190,15 @@ static void *writer(void *arg)
         wb.shard_id = 1;
         wb.database = "db";
         wb.retention_policy = "autogen";
-        wb.points.data = (uint8_t *)lp.p;
-        wb.points.len = lp.len;
+        if (b % 2) {
+            to_binary(&lp, &parsed, &key, &bin);
+            wb.encoding = STRATA__POINT_ENCODING__BINARY;
+            wb.points.data = (uint8_t *)bin.p;
+            wb.points.len = bin.len;
+        } else {
+            wb.points.data = (uint8_t *)lp.p;
+            wb.points.len = lp.len;
+        }
         Strata__DataRequest dr = STRATA__DATA_REQUEST__INIT;
         dr.req_case = STRATA__DATA_REQUEST__REQ_WRITE_BATCH;
         dr.write_batch = &wb;
@@ -186,6 +220,9 @@ static void *writer(void *arg)
             strata__data_response__free_unpacked(r, NULL);
     }
     st_buf_fini(&lp);
+    st_buf_fini(&key);
+    st_buf_fini(&bin);
+    st_lp_batch_fini(&parsed);
     st_buf_fini(&resp);
     st_buf_fini(&req);
     st_rpc_client_close(c);

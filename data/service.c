@@ -8,6 +8,7 @@
 #include "service.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,13 +77,29 @@ static int do_write(st_store *st, const Strata__WriteBatch *wb, struct reply *r,
     st_buf_init(&res.errors);
     char err[512] = "";
     st_shard *s;
-    int rv = st_store_acquire(st, wb->shard_id, true, &s, err, sizeof(err));
+    int rv;
+    bool bin = wb->encoding == STRATA__POINT_ENCODING__BINARY;
+    if (!bin && wb->encoding != STRATA__POINT_ENCODING__LINE_PROTOCOL) {
+        snprintf(err, sizeof(err), "write failed: unknown point encoding %d", (int)wb->encoding);
+        fail(r, STRATA__ERROR_CODE__INVALID_ARGUMENT, "%s", err);
+        goto out;
+    }
+    rv = st_store_acquire(st, wb->shard_id, true, &s, err, sizeof(err));
     if (rv != ST_OK) {
         fail(r, code_of(rv), "%s", err[0] ? err : st_strerror(rv));
         goto out;
     }
-    rv = st_shard_write(s, (const char *)wb->points.data, wb->points.len, &res);
+    /* Routers send binary records; line protocol stays accepted (hinted
+     * handoff queues written before the upgrade, tools, tests). */
+    const char *pts = (const char *)wb->points.data;
+    rv = bin ? st_shard_write_bin(s, pts, wb->points.len, &res)
+             : st_shard_write(s, pts, wb->points.len, &res);
     st_store_release(st, s);
+    if (bin && rv == ST_ECORRUPT) {
+        fail(r, STRATA__ERROR_CODE__CORRUPT, "%s",
+             "write failed: malformed binary point batch, nothing written");
+        goto out;
+    }
     if (rv != ST_OK) {
         fail(r, code_of(rv), "write failed: %s", st_strerror(rv));
         goto out;

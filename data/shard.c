@@ -1,6 +1,7 @@
 /* A shard: the write path, WAL replay and raw reads.
  *
- * Write: parse the batch (canonical line protocol, ns timestamps), then under
+ * Write: parse the batch (canonical line protocol, ns timestamps) or decode
+ * it (binary point records, common/ptbin.h: the router's parse), then under
  * the shard lock resolve each point: series key -> series id in the index,
  * each field's type checked (and recorded) in the index. Points that fail are
  * dropped with InfluxDB's message. The accepted lines go to the WAL as one
@@ -9,9 +10,12 @@
  * lock again and the writer is answered. A crash before the WAL append loses
  * only unacknowledged points; after it, replay applies the record again.
  *
- * Replay: at open, every WAL record is parsed and applied exactly like a
- * write, without the WAL append. Applying twice is harmless: the cache keeps
- * one value per (series, field, time), the last.
+ * Replay: at open, every WAL record is parsed (or decoded) and applied
+ * exactly like a write, without the WAL append. A binary record that does
+ * not decode passed its CRC, so it is damage the WAL cannot explain: the
+ * replay fails with ST_ECORRUPT, as for a bad delete record. Applying
+ * twice is harmless: the cache keeps one value per (series, field, time),
+ * the last.
  *
  * Reads merge the sources oldest first, so newer values win at equal times:
  * segment files in sequence order, then the cache being flushed, then the
@@ -27,9 +31,11 @@
 #include <sys/stat.h>
 
 #include "err.h"
+#include "ptbin.h"
 #include "shard_int.h"
 
-#define WAL_RECORD_LP 1 /* payload: canonical line protocol, ns timestamps */
+#define WAL_RECORD_LP 1  /* payload: canonical line protocol, ns timestamps */
+#define WAL_RECORD_BIN 3 /* payload: binary point records (ptbin.h) */
 
 /* Scratch state of one write or replayed record. */
 struct batch_work {
@@ -39,6 +45,7 @@ struct batch_work {
     struct st_buf key, name, meas, payload, str;
     struct st_shard_write_result *res;
     const struct st_lp_point *schema_ok; /* last point whose fields passed the index */
+    bool bin;                            /* b came from binary records, not text */
 };
 
 static void work_init(struct batch_work *w, struct st_shard_write_result *res)
@@ -163,25 +170,41 @@ static uint32_t prepare_point(st_shard *s, struct batch_work *w, const struct st
         return 0;
     }
     w->schema_ok = pt;
-    st_buf_reset(&w->key);
-    if (st_lp_series_key(&w->key, b, pt) != ST_OK)
-        return 0;
+    /* A binary record carries the canonical key the router hashed. */
+    struct st_slice key;
+    if (w->bin) {
+        key = st_ptbin_series_key(pt);
+    } else {
+        st_buf_reset(&w->key);
+        if (st_lp_series_key(&w->key, b, pt) != ST_OK)
+            return 0;
+        key.p = w->key.p;
+        key.len = (uint32_t)w->key.len;
+    }
     uint32_t id;
     bool created;
-    if (st_index_series_id(s->idx, w->key.p, w->key.len, &id, &created) != ST_OK) {
+    if (st_index_series_id(s->idx, key.p, key.len, &id, &created) != ST_OK) {
         add_error(w->res, "cannot create series");
         return 0;
     }
     return id;
 }
 
-/* Parses @lp and resolves every point (under the lock). */
-static int prepare(st_shard *s, struct batch_work *w, const char *lp, size_t len)
+/* Parses @data (line protocol, or binary records when @bin) and resolves
+ * every point (under the lock). A binary batch is all or nothing: one bad
+ * record refuses it (ST_ECORRUPT), as it cannot come from a router. */
+static int prepare(st_shard *s, struct batch_work *w, bool bin, const char *data, size_t len)
 {
-    /* INT64_MIN as "now" marks lines without a timestamp (it is outside the
-     * valid range, so no written timestamp can equal it). */
     w->schema_ok = NULL;
-    int rv = st_lp_parse(&w->b, lp, len, ST_PRECISION_NS, INT64_MIN);
+    w->bin = bin;
+    int rv;
+    if (bin) {
+        rv = st_ptbin_decode(&w->b, data, len, NULL);
+    } else {
+        /* INT64_MIN as "now" marks lines without a timestamp (it is outside
+         * the valid range, so no written timestamp can equal it). */
+        rv = st_lp_parse(&w->b, data, len, ST_PRECISION_NS, INT64_MIN);
+    }
     if (rv != ST_OK)
         return rv;
     for (size_t e = 0; e < w->b.nerrors; e++) {
@@ -270,11 +293,11 @@ static int replay_record(uint8_t type, const uint8_t *payload, size_t len, void 
     st_shard *s = arg;
     if (type == WAL_RECORD_DELETE)
         return st_shard_replay_delete(s, payload, len);
-    if (type != WAL_RECORD_LP)
+    if (type != WAL_RECORD_LP && type != WAL_RECORD_BIN)
         return ST_OK; /* UNTESTED: records of a newer version are skipped */
     struct batch_work w;
     work_init(&w, NULL);
-    int rv = prepare(s, &w, (const char *)payload, len);
+    int rv = prepare(s, &w, type == WAL_RECORD_BIN, (const char *)payload, len);
     if (rv == ST_OK)
         rv = apply(s, &w);
     work_fini(&w);
@@ -315,23 +338,26 @@ static void work_put(st_shard *s, struct batch_work *w)
     }
 }
 
-int st_shard_write(st_shard *s, const char *lp, size_t len, struct st_shard_write_result *res)
+static int write_points(st_shard *s, bool bin, const char *data, size_t len,
+                        struct st_shard_write_result *res)
 {
     struct batch_work *wp = work_get(s, res);
     if (wp == NULL)
         return ST_ENOMEM;
     wait_for_room(s);
-    int rv = prepare(s, wp, lp, len);
+    int rv = prepare(s, wp, bin, data, len);
     if (rv != ST_OK)
         goto out;
-    /* The WAL record holds the accepted lines; the whole body when all were. */
+    /* The WAL record holds the accepted points; the whole body when all
+     * were. A point's `line` is its line (without the newline) or its whole
+     * binary record, and records concatenate as they are. */
     size_t accepted = 0;
     for (size_t p = 0; p < wp->b.npoints; p++)
         accepted += wp->ids[p] != 0;
     res->dropped += wp->b.npoints - accepted + wp->b.nerrors;
     if (accepted == 0)
         goto out;
-    const char *rec = lp;
+    const char *rec = data;
     size_t rec_len = len;
     if (accepted != wp->b.npoints || wp->b.nerrors) {
         st_buf_reset(&wp->payload);
@@ -339,7 +365,7 @@ int st_shard_write(st_shard *s, const char *lp, size_t len, struct st_shard_writ
             if (wp->ids[p] == 0)
                 continue;
             rv = st_buf_append(&wp->payload, wp->b.points[p].line.p, wp->b.points[p].line.len);
-            if (rv == ST_OK)
+            if (rv == ST_OK && !bin)
                 rv = st_buf_putc(&wp->payload, '\n');
         }
         if (rv != ST_OK)
@@ -352,7 +378,7 @@ int st_shard_write(st_shard *s, const char *lp, size_t len, struct st_shard_writ
      * land on the same side of a flush. Writers share it, so group commit
      * still gathers them. */
     pthread_rwlock_rdlock(&s->gate);
-    rv = st_wal_append(s->wal, WAL_RECORD_LP, rec, rec_len);
+    rv = st_wal_append(s->wal, bin ? WAL_RECORD_BIN : WAL_RECORD_LP, rec, rec_len);
     if (rv == ST_OK)
         rv = apply(s, wp);
     pthread_rwlock_unlock(&s->gate);
@@ -361,6 +387,16 @@ int st_shard_write(st_shard *s, const char *lp, size_t len, struct st_shard_writ
 out:
     work_put(s, wp);
     return rv;
+}
+
+int st_shard_write(st_shard *s, const char *lp, size_t len, struct st_shard_write_result *res)
+{
+    return write_points(s, false, lp, len, res);
+}
+
+int st_shard_write_bin(st_shard *s, const char *bin, size_t len, struct st_shard_write_result *res)
+{
+    return write_points(s, true, bin, len, res);
 }
 
 int st_shard_open(const char *dir, uint64_t id, const struct st_shard_opts *opts, st_shard **out,

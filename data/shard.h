@@ -45,6 +45,11 @@ struct st_shard_write_result {
  * Thread-safe; concurrent writers share WAL group commits. */
 int st_shard_write(st_shard *s, const char *lp, size_t len, struct st_shard_write_result *res);
 
+/* The same for a batch of binary point records (common/ptbin.h; borrowed).
+ * The batch is checked whole first: ST_ECORRUPT, with nothing written, when
+ * any record is malformed. The WAL keeps the accepted records as they are. */
+int st_shard_write_bin(st_shard *s, const char *bin, size_t len, struct st_shard_write_result *res);
+
 /* One series' value of one field at one time, as a reader sees it. */
 struct st_point_value {
     int64_t t;

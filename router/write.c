@@ -1,10 +1,11 @@
 /* The replicated write path (see write.h and docs/router-write.md).
  *
  * One request: parse -> find every point's shard group, creating missing
- * ones (pass 1, times only) -> append each point, as canonical line
- * protocol, to its shard's batch (pass 2) -> start one call per (shard,
- * owner) -> finish the calls, queue hints for owners that did not take
- * their batch -> decide each shard's consistency -> one HTTP answer. */
+ * ones (pass 1, times only) -> append each point, as a binary record with
+ * its canonical series key and typed values (common/ptbin.h), to its
+ * shard's batch (pass 2) -> start one call per (shard, owner) -> finish
+ * the calls, queue hints for owners that did not take their batch ->
+ * decide each shard's consistency -> one HTTP answer. */
 #include "write.h"
 
 #include <inttypes.h>
@@ -18,6 +19,7 @@
 #include "catalogue.h"
 #include "data.pb-c.h"
 #include "err.h"
+#include "ptbin.h"
 
 #define MAX_MISSING 64
 #define CHUNK_POINTS 1000 /* points parsed and routed at a time */
@@ -27,7 +29,7 @@ struct sbatch {
     uint64_t shard_id;
     const Strata__ShardGroup *group; /* in the held catalogue */
     const Strata__Shard *shard;
-    struct st_buf lines;  /* canonical line protocol; kept across requests */
+    struct st_buf points; /* binary point records (ptbin.h); kept across requests */
     struct st_buf packed; /* the DataRequest; kept across requests */
     struct st_buf hint;   /* the same with replay=true, packed on demand */
     uint32_t count;
@@ -67,7 +69,7 @@ static void ctx_free(void *p)
     st_buf_fini(&c->resp);
     st_buf_fini(&c->errs);
     for (size_t i = 0; i < c->capsb; i++) {
-        st_buf_fini(&c->sb[i].lines);
+        st_buf_fini(&c->sb[i].points);
         st_buf_fini(&c->sb[i].packed);
         st_buf_fini(&c->sb[i].hint);
     }
@@ -149,7 +151,7 @@ static struct sbatch *batch_for(struct wctx *c, const Strata__ShardGroup *g, con
             return NULL;
         for (size_t i = c->capsb; i < cap; i++) {
             memset(&n[i], 0, sizeof(n[i]));
-            st_buf_init(&n[i].lines);
+            st_buf_init(&n[i].points);
             st_buf_init(&n[i].packed);
             st_buf_init(&n[i].hint);
         }
@@ -161,7 +163,7 @@ static struct sbatch *batch_for(struct wctx *c, const Strata__ShardGroup *g, con
     b->shard_id = s->id;
     b->group = g;
     b->shard = s;
-    st_buf_reset(&b->lines);
+    st_buf_reset(&b->points);
     b->count = 0;
     b->acks = b->hinted = 0;
     b->dropped = 0;
@@ -169,60 +171,16 @@ static struct sbatch *batch_for(struct wctx *c, const Strata__ShardGroup *g, con
     return b;
 }
 
-/* The end of the field section of @pt: its first unquoted, unescaped
- * space or line end after the first field key. */
-static const char *fields_end(const struct st_lp_point *pt, const char *p)
-{
-    const char *end = pt->line.p + pt->line.len;
-    bool quoted = false;
-    for (; p < end; p++) {
-        char ch = *p;
-        if (ch == '\\') {
-            p++;
-            continue;
-        }
-        if (ch == '"')
-            quoted = !quoted;
-        else if (!quoted && (ch == ' ' || ch == '\r' || ch == '\n'))
-            return p;
-    }
-    return end;
-}
-
-static int put_i64(struct st_buf *b, int64_t v)
-{
-    char tmp[24];
-    char *e = tmp + sizeof(tmp), *p = e;
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--p = '-';
-    return st_buf_append(b, p, (size_t)(e - p));
-}
-
-/* Appends @pt as canonical line protocol: series key, the fields as
- * written, the time in ns. */
+/* Appends @pt, whose canonical series key is @key, to its shard's batch as
+ * a binary record (common/ptbin.h): the data node gets typed values and
+ * does not parse the point again. */
 static int append_point(struct sbatch *b, const struct st_buf *key, const struct st_lp_batch *lp,
                         const struct st_lp_point *pt)
 {
-    const char *f0 = lp->fields[pt->field0].key.p;
-    const char *fe = fields_end(pt, f0);
-    size_t need = key->len + (size_t)(fe - f0) + 24;
-    if (st_buf_reserve(&b->lines, need) != ST_OK)
-        return ST_ENOMEM;
-    memcpy(b->lines.p + b->lines.len, key->p, key->len);
-    b->lines.len += key->len;
-    b->lines.p[b->lines.len++] = ' ';
-    memcpy(b->lines.p + b->lines.len, f0, (size_t)(fe - f0));
-    b->lines.len += (size_t)(fe - f0);
-    b->lines.p[b->lines.len++] = ' ';
-    int rv = put_i64(&b->lines, pt->time);
+    struct st_slice k = {key->p, (uint32_t)key->len};
+    int rv = st_ptbin_append(&b->points, k, lp, pt);
     if (rv == ST_OK)
-        rv = st_buf_putc(&b->lines, '\n');
-    b->count++;
+        b->count++;
     return rv;
 }
 
@@ -293,8 +251,9 @@ static int pack_batch(const Strata__Catalogue *cat, const struct st_write_env *e
     wb.retention_policy = (char *)b->group->retention_policy;
     wb.group_start_ns = b->group->start_ns;
     wb.group_end_ns = b->group->end_ns;
-    wb.points.data = (uint8_t *)b->lines.p;
-    wb.points.len = b->lines.len;
+    wb.encoding = STRATA__POINT_ENCODING__BINARY;
+    wb.points.data = (uint8_t *)b->points.p;
+    wb.points.len = b->points.len;
     wb.point_count = b->count;
     wb.origin = (char *)(env->origin ? env->origin : "");
     wb.replay = replay;
@@ -691,8 +650,8 @@ out:
         st_mcli_release(env->meta, h.cat[i]);
     /* Big requests leave big buffers: trim what one request may keep. */
     for (size_t i = 0; i < c->nsb; i++) {
-        if (c->sb[i].lines.cap > (8u << 20)) {
-            st_buf_fini(&c->sb[i].lines);
+        if (c->sb[i].points.cap > (8u << 20)) {
+            st_buf_fini(&c->sb[i].points);
             st_buf_fini(&c->sb[i].packed);
             st_buf_fini(&c->sb[i].hint);
         }

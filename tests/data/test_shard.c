@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "lineproto.h"
+#include "ptbin.h"
 #include "shard.h"
 #include "testlib.h"
 
@@ -41,6 +43,31 @@ static int WRITE(const char *lp)
     res.written = res.dropped = 0;
     st_buf_reset(&res.errors);
     return st_shard_write(sh, lp, strlen(lp), &res);
+}
+
+/* Writes @lp as the router sends it: parsed, then as binary records. */
+static int WRITE_BIN(const char *lp)
+{
+    struct st_lp_batch b;
+    struct st_buf key, bin;
+    st_lp_batch_init(&b);
+    st_buf_init(&key);
+    st_buf_init(&bin);
+    ck_assert_int_eq(st_lp_parse(&b, lp, strlen(lp), ST_PRECISION_NS, 0), ST_OK);
+    ck_assert_uint_eq(b.nerrors, 0);
+    for (size_t i = 0; i < b.npoints; i++) {
+        st_buf_reset(&key);
+        ck_assert_int_eq(st_lp_series_key(&key, &b, &b.points[i]), ST_OK);
+        struct st_slice k = {key.p, (uint32_t)key.len};
+        ck_assert_int_eq(st_ptbin_append(&bin, k, &b, &b.points[i]), ST_OK);
+    }
+    res.written = res.dropped = 0;
+    st_buf_reset(&res.errors);
+    int rv = st_shard_write_bin(sh, bin.p ? bin.p : "", bin.len, &res);
+    st_buf_fini(&bin);
+    st_buf_fini(&key);
+    st_lp_batch_fini(&b);
+    return rv;
 }
 
 /* Reads field @f of measurement @m into "t=v;" text, series by series. */
@@ -144,6 +171,39 @@ START_TEST(test_shard_replay_after_reopen)
 }
 END_TEST
 
+/* Binary batches: the same refusals with the same messages as line
+ * protocol; the WAL keeps only the accepted records, and replay reads a WAL
+ * mixing both record kinds. */
+START_TEST(test_shard_binary_batches)
+{
+    ck_assert_int_eq(WRITE("m v=1 1\n"), ST_OK);
+    ck_assert_int_eq(WRITE_BIN("m v=2i 2\nm v=3 3\nm,time=x v=4 4\nm time=5 5\nm time=6,v=6 6\n"
+                               "m\\ x,h\\=a=b\\,c s=\"q\\\"x\",b=t,u=7u,n=-5i,v=8 8\n"),
+                     ST_OK);
+    ck_assert_uint_eq(res.written, 3);
+    ck_assert_uint_eq(res.dropped, 3);
+    const char *want = "field type conflict: input field \"v\" on measurement \"m\" is type "
+                       "integer, already exists as type float\n"
+                       "invalid tag key: input tag \"time\" on measurement \"m\" is invalid\n"
+                       "invalid field name: input field \"time\" on measurement \"m\" is invalid";
+    ck_assert_str_eq(res.errors.p, want);
+    /* The same refusals through line protocol give the same text. */
+    ck_assert_int_eq(WRITE("m v=2i 2\nm,time=x v=4 4\nm time=5 5\n"), ST_OK);
+    ck_assert_str_eq(res.errors.p, want);
+    /* A malformed batch is refused whole. */
+    ck_assert_int_eq(st_shard_write_bin(sh, "\x05\0\0\0\x01m\x01\0\0", 9, &res), ST_ECORRUPT);
+    const char *m = "[m]v(float):1=1;3=3;6=6;";
+    const char *mx = "[m\\ x,h\\=a=b\\,c]b(boolean):8=t;n(integer):8=-5;s(string):8='q\"x';"
+                     "u(unsigned):8=7;v(float):8=8;";
+    ck_assert_str_eq(READ("m", ALL), m);
+    ck_assert_str_eq(READ("m x", ALL), mx);
+    st_shard_close(sh);
+    open_shard();
+    ck_assert_str_eq(READ("m", ALL), m);
+    ck_assert_str_eq(READ("m x", ALL), mx);
+}
+END_TEST
+
 START_TEST(test_shard_flush_compact_precedence)
 {
     /* Three generations of the same times: newer writes must win whether
@@ -187,6 +247,7 @@ int main(void)
     tcase_add_test(tc, test_shard_write_read);
     tcase_add_test(tc, test_shard_refusals_keep_good_points);
     tcase_add_test(tc, test_shard_replay_after_reopen);
+    tcase_add_test(tc, test_shard_binary_batches);
     tcase_add_test(tc, test_shard_flush_compact_precedence);
     suite_add_tcase(s, tc);
     return t_run_suite(s);
