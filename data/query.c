@@ -272,6 +272,13 @@ static int plan_measurement(struct q_plan *p, size_t shard, st_index *idx, const
     size_t n = 0;
     if ((rv = st_pred_eval(pred, idx, m, &ids, &n)) != ST_OK)
         return rv;
+    if (q->max_series > 0 && n > q->max_series) {
+        /* InfluxDB counts the series of one measurement in one shard */
+        snprintf(p->err, p->errlen, "max-select-series limit exceeded: (%zu/%llu)", n,
+                 (unsigned long long)q->max_series);
+        free(ids);
+        return ST_EINVAL;
+    }
     for (size_t i = 0; i < n && rv == ST_OK; i++) {
         struct q_item it = {.shard = shard,
                             .series = ids[i],

@@ -35,6 +35,7 @@ static void usage(void)
           "                     [--write-timeout-ms MS] [--meta-timeout-ms MS]\n"
           "                     [--hh-max-bytes N] [--query-timeout-ms MS]\n"
           "                     [--max-select-point N] [--max-select-buckets N]\n"
+          "                     [--max-select-series N]\n"
           "                     [--ready-file PATH]\n",
           stderr);
 }
@@ -136,6 +137,8 @@ int main(int argc, char **argv)
             ro.max_select_point = n;
         else if (strcmp(a, "--max-select-buckets") == 0 && parse_u64(v, UINT64_MAX >> 10, &n) == 0)
             ro.max_select_buckets = n;
+        else if (strcmp(a, "--max-select-series") == 0 && parse_u64(v, UINT64_MAX >> 10, &n) == 0)
+            ro.max_select_series = n;
         else {
             fprintf(stderr, "strata-router: bad option %s %s\n", a, v);
             usage();

@@ -20,17 +20,18 @@ struct st_qctx {
     bool auth;        /* auth enabled: check privileges (admin statements need an admin user) */
     bool pretty;      /* pretty=true: indented JSON like InfluxDB */
     bool get; /* a GET request: commands still run but each gets InfluxDB's deprecation warning */
-    unsigned timeout_ms;              /* deadline per meta command (0: the client's default) */
-    st_owners *owners;                /* data node clients for SELECT (NULL: SELECT is refused) */
-    const char *rp;                   /* the rp= parameter, may be NULL */
-    enum st_qout_epoch epoch;         /* epoch=: how times are written */
-    enum st_qout_format format;       /* JSON, or CSV for Accept: application/csv */
-    bool chunked;                     /* chunked=true: one body per result (see qout.h) */
-    size_t chunk_size;                /* chunk_size= (0: InfluxDB's 10000) */
-    const char *params;               /* params=: JSON object of $name values, or NULL */
-    unsigned query_timeout_ms;        /* deadline of one SELECT (0: 60 s) */
-    uint64_t max_points;              /* points a SELECT may read (0: no limit) */
-    uint64_t max_buckets;             /* GROUP BY time windows a SELECT may make (0: no limit) */
+    unsigned timeout_ms;        /* deadline per meta command (0: the client's default) */
+    st_owners *owners;          /* data node clients for SELECT (NULL: SELECT is refused) */
+    const char *rp;             /* the rp= parameter, may be NULL */
+    enum st_qout_epoch epoch;   /* epoch=: how times are written */
+    enum st_qout_format format; /* JSON, or CSV for Accept: application/csv */
+    bool chunked;               /* chunked=true: one body per result (see qout.h) */
+    size_t chunk_size;          /* chunk_size= (0: InfluxDB's 10000) */
+    const char *params;         /* params=: JSON object of $name values, or NULL */
+    unsigned query_timeout_ms;  /* deadline of one SELECT (0: 60 s) */
+    uint64_t max_points;        /* points a SELECT may read (0: no limit) */
+    uint64_t max_buckets;       /* GROUP BY time windows a SELECT may make (0: no limit) */
+    uint64_t max_series; /* series of a measurement in a shard a SELECT may read (0: no limit) */
     const struct st_write_env *write; /* SELECT ... INTO writes here (NULL: INTO refused) */
 };
 

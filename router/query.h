@@ -31,6 +31,8 @@ struct st_query_env {
     unsigned timeout_ms;  /* deadline of the whole statement; 0: 60000 */
     uint64_t max_points;  /* refuse a statement that reads more points; 0: no limit */
     uint64_t max_buckets; /* refuse a GROUP BY time of more windows; 0: no limit */
+    uint64_t max_series;  /* refuse a statement over more series of one measurement in a
+                           * shard (InfluxDB's max-select-series); 0: no limit */
 };
 
 struct st_query_req {

@@ -995,6 +995,7 @@ int rq_run_agg(struct rq_plan *p, struct st_qres *res)
     q.aggregates = kinds;
     q.n_aggregates = nk;
     q.columnar = true;
+    q.max_series = p->env->max_series;
     if (p->points)
         rv = fetch_points(&c, &q);
     else

@@ -217,6 +217,11 @@ static int remaining_ms(const struct rq_plan *p)
 static int judge(struct rq_node *nd, Strata__DataResponse *r, bool *more, ProtobufCBinaryData *cur)
 {
     *more = false;
+    if (r->error != NULL && r->error->code == STRATA__ERROR_CODE__INVALID_ARGUMENT) {
+        /* The statement's fault (max-select-series): the node's text as is */
+        snprintf(nd->why, sizeof(nd->why), "%s", r->error->message ? r->error->message : "error");
+        return ST_EINVAL;
+    }
     if (r->error != NULL && r->error->code != STRATA__ERROR_CODE__OK) {
         snprintf(nd->why, sizeof(nd->why), "data node %" PRIu64 ": %s", nd->id,
                  r->error->message ? r->error->message : "error");

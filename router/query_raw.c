@@ -235,6 +235,7 @@ int rq_run_raw(struct rq_plan *p, struct st_qres *res)
     const struct st_iql_select *sel = p->sel;
     struct rctx c = {.p = p, .res = res};
     Strata__Query q = STRATA__QUERY__INIT;
+    q.max_series = p->env->max_series;
     Strata__AggregateKind raw = STRATA__AGGREGATE_KIND__RAW;
     int rv = ST_ENOMEM;
     rq_groups_init(&c.gs);

@@ -33,7 +33,7 @@ struct st_router {
     st_auth *auth;
     bool auth_on;
     unsigned write_timeout_ms, meta_timeout_ms, query_timeout_ms;
-    uint64_t max_select_point, max_select_buckets;
+    uint64_t max_select_point, max_select_buckets, max_select_series;
     char origin[64];
     struct st_write_env into_env; /* SELECT ... INTO writes through the write path */
     /* statistics for /metrics */
@@ -53,6 +53,7 @@ int st_router_open(const struct st_router_opts *opts, st_router **out, char *err
     r->query_timeout_ms = opts->query_timeout_ms;
     r->max_select_point = opts->max_select_point;
     r->max_select_buckets = opts->max_select_buckets;
+    r->max_select_series = opts->max_select_series;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     snprintf(r->origin, sizeof(r->origin), "router-%ld-%lld", (long)getpid(),
@@ -295,6 +296,7 @@ static void do_query(st_router *r, const struct st_http_req *req, struct st_http
                           .query_timeout_ms = r->query_timeout_ms,
                           .max_points = r->max_select_point,
                           .max_buckets = r->max_select_buckets,
+                          .max_series = r->max_select_series,
                           .epoch = st_qout_epoch_parse(st_http_param(req, "epoch")),
                           .format = format,
                           .chunked = chunked != NULL && strcmp(chunked, "true") == 0,

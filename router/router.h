@@ -31,6 +31,7 @@ struct st_router_opts {
     unsigned query_timeout_ms;   /* deadline of one SELECT; 0: 60000 */
     uint64_t max_select_point;   /* points a SELECT may read; 0: no limit (InfluxDB's default) */
     uint64_t max_select_buckets; /* GROUP BY time windows a SELECT may make; 0: no limit */
+    uint64_t max_select_series;  /* series per measurement and shard a SELECT may read; 0: none */
 };
 
 int st_router_open(const struct st_router_opts *opts, st_router **out, char *err, size_t errlen);

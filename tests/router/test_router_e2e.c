@@ -632,6 +632,17 @@ START_TEST(test_select_failover_and_limits)
     r = query(1, "SELECT count(v) FROM q..m WHERE time > now() - 1h GROUP BY time(1m)");
     ck_assert_msg(strstr(r.body, "max-select-buckets limit exceeded: (61/10)"), "%s", r.body);
     t_http_free(&r);
+    t_proc_kill(C.router[1], SIGTERM, true);
+    start_router_args(1, "--max-select-series", "5");
+    r = query(1, "SELECT count(v) FROM q..m"); /* 50 series over the group's shards */
+    ck_assert_msg(strstr(r.body, "{\"statement_id\":0,\"error\":\"max-select-series limit "
+                                 "exceeded: (") &&
+                      strstr(r.body, "/5)\"}"),
+                  "%s", r.body);
+    t_http_free(&r);
+    r = query(1, "SELECT count(v) FROM q..m WHERE host = 'h07'");
+    ck_assert_msg(r.status == 200 && strstr(r.body, ",60]]}]}]}"), "%s", r.body);
+    t_http_free(&r);
 
     /* Two of three nodes gone with RF 2: some shard has no owner left. */
     t_proc_kill(C.data[0], SIGKILL, true);
