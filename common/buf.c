@@ -82,3 +82,18 @@ int st_buf_printf(struct st_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
     return ST_OK;
 }
+
+int st_array_grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return ST_OK;
+    size_t ncap = *cap ? *cap * 2 : 64;
+    while (ncap < need)
+        ncap *= 2;
+    void *p = realloc(*arr, ncap * elem);
+    if (p == NULL)
+        return ST_ENOMEM;
+    *arr = p;
+    *cap = ncap;
+    return ST_OK;
+}

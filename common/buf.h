@@ -22,6 +22,11 @@ void st_buf_fini(struct st_buf *b);
 /* Makes room for @extra more bytes (plus the NUL). ST_OK or ST_ENOMEM. */
 int st_buf_reserve(struct st_buf *b, size_t extra);
 
+/* Grows the array *@arr of *@cap elements of @elem bytes to hold @need,
+ * doubling from 64 (kept when it is big enough): parse arrays reused
+ * across requests stop allocating. ST_OK or ST_ENOMEM (*@arr unchanged). */
+int st_array_grow(void **arr, size_t *cap, size_t need, size_t elem);
+
 /* Appends @n bytes copied from @src. ST_OK or ST_ENOMEM. */
 int st_buf_append(struct st_buf *b, const void *src, size_t n);
 

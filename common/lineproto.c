@@ -37,26 +37,11 @@ struct parser {
     char reason[512];     /* room for reasons that quote the input */
 };
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return ST_OK;
-    size_t ncap = *cap ? *cap * 2 : 64;
-    while (ncap < need)
-        ncap *= 2;
-    void *p = realloc(*arr, ncap * elem);
-    if (p == NULL)
-        return ST_ENOMEM;
-    *arr = p;
-    *cap = ncap;
-    return ST_OK;
-}
-
 static int push_tag(struct st_lp_batch *b, const char *base, size_t k0, size_t k1, size_t v0,
                     size_t v1)
 {
     if (b->ntags == b->tags_cap &&
-        grow((void **)&b->tags, &b->tags_cap, b->ntags + 1, sizeof(*b->tags)))
+        st_array_grow((void **)&b->tags, &b->tags_cap, b->ntags + 1, sizeof(*b->tags)))
         return ST_ENOMEM;
     struct st_lp_tag *t = &b->tags[b->ntags++];
     t->key.p = base + k0;
@@ -69,7 +54,7 @@ static int push_tag(struct st_lp_batch *b, const char *base, size_t k0, size_t k
 static struct st_lp_field *push_field(struct st_lp_batch *b)
 {
     if (b->nfields == b->fields_cap &&
-        grow((void **)&b->fields, &b->fields_cap, b->nfields + 1, sizeof(*b->fields)))
+        st_array_grow((void **)&b->fields, &b->fields_cap, b->nfields + 1, sizeof(*b->fields)))
         return NULL;
     return &b->fields[b->nfields++];
 }
@@ -444,7 +429,7 @@ static int add_error(struct parser *ps, const char *line, size_t len, uint32_t l
 {
     struct st_lp_batch *b = ps->b;
     if (b->nerrors == b->errors_cap &&
-        grow((void **)&b->errors, &b->errors_cap, b->nerrors + 1, sizeof(*b->errors)))
+        st_array_grow((void **)&b->errors, &b->errors_cap, b->nerrors + 1, sizeof(*b->errors)))
         return ST_ENOMEM;
     size_t off = b->errtext.len;
     if (st_buf_puts(&b->errtext, "unable to parse '") || st_buf_append(&b->errtext, line, len) ||
@@ -467,7 +452,7 @@ static int parse_point(struct parser *ps, const char *buf, size_t n, uint32_t li
     struct st_lp_batch *b = ps->b;
     size_t ntags = b->ntags, nfields = b->nfields, pos = 0, key_len = 0;
     if (b->npoints == b->points_cap &&
-        grow((void **)&b->points, &b->points_cap, b->npoints + 1, sizeof(*b->points)))
+        st_array_grow((void **)&b->points, &b->points_cap, b->npoints + 1, sizeof(*b->points)))
         return ST_ENOMEM;
     struct st_lp_point *pt = &b->points[b->npoints];
     int rv = scan_key(ps, buf, n, &pos, &key_len, pt);

@@ -234,21 +234,6 @@ int st_ptbin_append(struct st_buf *out, struct st_slice key, const struct st_lp_
 
 /* ---- Decoding ----------------------------------------------------------- */
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return ST_OK;
-    size_t ncap = *cap ? *cap * 2 : 64;
-    while (ncap < need)
-        ncap *= 2;
-    void *p = realloc(*arr, ncap * elem);
-    if (p == NULL)
-        return ST_ENOMEM;
-    *arr = p;
-    *cap = ncap;
-    return ST_OK;
-}
-
 /* Decodes the tags of a record: their lengths are read from @r, their
  * bytes found in @key after the measurement. */
 static int decode_tags(struct st_lp_batch *b, struct rd *r, struct st_slice key, uint32_t mlen,
@@ -335,9 +320,9 @@ static int decode_record(struct st_lp_batch *b, const uint8_t *rec, size_t len, 
         ntags > (klen - mlen) / MIN_TAG_KEY_BYTES)
         return ST_ECORRUPT;
     if (b->npoints == b->points_cap &&
-        grow((void **)&b->points, &b->points_cap, b->npoints + 1, sizeof(*b->points)))
+        st_array_grow((void **)&b->points, &b->points_cap, b->npoints + 1, sizeof(*b->points)))
         return ST_ENOMEM;
-    if (grow((void **)&b->tags, &b->tags_cap, b->ntags + ntags, sizeof(*b->tags)))
+    if (st_array_grow((void **)&b->tags, &b->tags_cap, b->ntags + ntags, sizeof(*b->tags)))
         return ST_ENOMEM;
     int rv = decode_tags(b, &r, key, mlen, ntags);
     if (rv != ST_OK)
@@ -349,7 +334,8 @@ static int decode_record(struct st_lp_batch *b, const uint8_t *rec, size_t len, 
     if (t < MIN_TIME || t > MAX_TIME || !get_count(&r, &nfields) || nfields == 0 ||
         nfields > left(&r) / MIN_FIELD_BYTES)
         return ST_ECORRUPT;
-    if (grow((void **)&b->fields, &b->fields_cap, b->nfields + nfields, sizeof(*b->fields)))
+    if (st_array_grow((void **)&b->fields, &b->fields_cap, b->nfields + nfields,
+                      sizeof(*b->fields)))
         return ST_ENOMEM;
     if ((rv = decode_fields(b, &r, nfields)) != ST_OK)
         return rv;

@@ -152,15 +152,25 @@ static int64_t days_from_civil(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-static int64_t year_of_days(int64_t days)
+void st_tz_civil(int64_t days, int *year, int *month, int *day)
 {
+    /* civil_from_days (H. Hinnant's algorithm) */
     int64_t z = days + 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
     int64_t doe = z - era * 146097;
     int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
     int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     int64_t mp = (5 * doy + 2) / 153;
-    return yoe + era * 400 + (mp >= 10);
+    *day = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *month = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *year = (int)(yoe + era * 400 + (*month <= 2));
+}
+
+static int64_t year_of_days(int64_t days)
+{
+    int y, m, d;
+    st_tz_civil(days, &y, &m, &d);
+    return y;
 }
 
 static bool is_leap(int64_t y)

@@ -44,6 +44,10 @@ int64_t st_tz_from_local(const struct st_tz *z, int64_t local);
  * the window when the change is shorter than @interval (so time(1d) gives
  * 23 h and 25 h days on DST changes, time(1h) never moves). Saturates at
  * InfluxDB's MinTime / MaxTime (INT64_MIN + 2, INT64_MAX - 1). */
+/* Days since 1970-01-01 as a proleptic Gregorian date (any int64 day that
+ * fits a year in int). */
+void st_tz_civil(int64_t days, int *year, int *month, int *day);
+
 void st_tz_window(const struct st_tz *z, int64_t interval, int64_t offset, int64_t t,
                   int64_t *start, int64_t *end);
 

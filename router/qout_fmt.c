@@ -26,6 +26,7 @@
 #include "err.h"
 #include "influxql.h"
 #include "qout_int.h"
+#include "tz.h"
 
 /* Digits of a positive finite double: d[0..n), value d0.d1d2... * 10^e. */
 struct digits {
@@ -204,16 +205,8 @@ int qo_rfc3339(struct st_buf *b, int64_t ns, int32_t off)
     int64_t days = sec / 86400, sod = sec % 86400;
     if (sod < 0)
         sod += 86400, days--;
-    /* civil_from_days: days since 1970-01-01 to year, month, day. */
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int day = (int)(doy - (153 * mp + 2) / 5 + 1);
-    int month = (int)(mp < 10 ? mp + 3 : mp - 9);
-    int year = (int)(yoe + era * 400 + (month <= 2));
+    int year, month, day;
+    st_tz_civil(days, &year, &month, &day);
 
     char p[32] = "0000-00-00T00:00:00";
     put2(p, year / 100);
