@@ -14,6 +14,7 @@
 #include "err.h"
 #include "index.h"
 #include "query_int.h"
+#include "segment.h"
 
 union rval {
     double f;
@@ -408,6 +409,73 @@ static int pack_rows(struct raw_group *g, const struct rref *refs, size_t n,
     return rv;
 }
 
+/* The newest value of a field only (ORDER BY time DESC LIMIT 1, TSBS's
+ * lastpoint): a block the scan can hand over whole - no other data inside
+ * its span, no tombstone (st_shard_scan_cb) - gives its newest point from
+ * its statistics (the value at max_time) instead of being decoded; runs
+ * come in time order, so each one replaces what came before. Not for
+ * strings: their statistics hold no value. */
+static bool last_stats_ok(void *arg, const struct st_block_stats *st)
+{
+    (void)arg;
+    (void)st;
+    return true;
+}
+
+static int last_stats(void *arg, enum st_field_type type, const struct st_scan_block *blk)
+{
+    struct raw_group *g = arg;
+    const struct st_block_stats *st = &blk->entry->stats;
+    union rval v;
+    switch (type) {
+    case ST_FIELD_FLOAT:
+        v.f = st->last.f;
+        break;
+    case ST_FIELD_INTEGER:
+        v.i = st->last.i;
+        break;
+    case ST_FIELD_UNSIGNED:
+        v.u = st->last.u;
+        break;
+    case ST_FIELD_BOOLEAN:
+        v.b = st->last.u != 0;
+        break;
+    default:
+        return ST_EINVAL; /* strings never take this path */
+    }
+    g->cur->n = 0;
+    return rcol_push(g, g->cur, st->max_time, &v);
+}
+
+static int last_values(void *arg, const struct st_scan_run *run)
+{
+    struct raw_group *g = arg;
+    if (run->n == 0)
+        return ST_OK;
+    struct st_scan_run tail = *run;
+    size_t i = run->n - 1;
+    tail.n = 1;
+    tail.t = run->t + i;
+    switch (run->type) {
+    case ST_FIELD_FLOAT:
+        tail.v.f = run->v.f + i;
+        break;
+    case ST_FIELD_INTEGER:
+        tail.v.i = run->v.i + i;
+        break;
+    case ST_FIELD_UNSIGNED:
+        tail.v.u = run->v.u + i;
+        break;
+    case ST_FIELD_BOOLEAN:
+        tail.v.b = run->v.b + i;
+        break;
+    case ST_FIELD_STRING:
+        return ST_EINVAL;
+    }
+    g->cur->n = 0;
+    return on_values(g, &tail);
+}
+
 /* Reads field @f of item @it into g->cur: all of [tmin, tmax] (ascending,
  * stopping at @want values), or for a descending read the last @want values
  * found by probing ever wider spans back from the newest data (about 1/256
@@ -420,6 +488,12 @@ static int scan_field(struct q_plan *p, struct raw_group *g, st_shard *sh, const
     struct st_slice name = it->fields[f].name;
     enum st_field_type type = it->fields[f].type;
     int64_t lo = p->tmin, hi = p->tmax, a, b;
+    if (p->q->descending && want == 1 && type != ST_FIELD_STRING) {
+        struct st_shard_scan_cb last = {last_stats_ok, last_stats, last_values, g};
+        g->cap_values = 0;
+        g->cur->n = 0;
+        return st_shard_scan(sh, p->rd, it->series, name, type, lo, hi, &last);
+    }
     if (!p->q->descending || want == 0 || want == UINT64_MAX || !st_shard_time_bounds(sh, &a, &b)) {
         g->cap_values = p->q->descending ? 0 : want;
         return st_shard_scan(sh, p->rd, it->series, name, type, lo, hi, &cb);
@@ -530,6 +604,7 @@ int q_group_raw(struct q_plan *p, size_t first, size_t n, Strata__SeriesResult *
     struct st_shard_reader_stats rs;
     st_shard_reader_stats(p->rd, &rs);
     p->stats->blocks_decoded = rs.blocks_decoded;
+    p->stats->blocks_from_stats = rs.blocks_from_stats;
     p->stats->values_scanned = rs.values;
 out:
     for (size_t s = 0; s < g.nseries; s++) {

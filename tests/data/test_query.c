@@ -636,6 +636,66 @@ START_TEST(test_query_desc_limit_reads_the_end)
 }
 END_TEST
 
+/* DESC LIMIT 1 (lastpoint): the newest value of each field, from block
+ * statistics when the block is whole in a segment, from the cache when a
+ * newer or overwriting point is there. */
+START_TEST(test_query_desc_limit_one_from_stats)
+{
+    char lp[256];
+    for (int i = 0; i < 2000; i++) { /* two or more blocks per field, flushed */
+        snprintf(lp, sizeof(lp), "lp,h=a f=%d.5,i=%di,u=%du,b=%s,s=\"x%d\" %lld\n", i, -i, i,
+                 i % 2 ? "true" : "false", i, (long long)(T0 + i * 1000000LL));
+        write_lp(1, lp);
+        snprintf(lp, sizeof(lp), "lp,h=b f=%d.25,i=%di %lld\n", i, i,
+                 (long long)(T0 + i * 1000000LL));
+        write_lp(1, lp);
+    }
+    flush_compact(1, 1);
+    /* h=b: the newest point overwritten in the cache, and one older field
+     * newer than it in the cache */
+    snprintf(lp, sizeof(lp), "lp,h=b f=-7.5 %lld\n", (long long)(T0 + 1999 * 1000000LL));
+    write_lp(1, lp);
+    Strata__Query q;
+    base_query(&q, "lp");
+    char *gb[] = {"h"};
+    q.group_by_tags = gb;
+    q.n_group_by_tags = 1;
+    q.descending = true;
+    q.limit = 1;
+    Strata__DataResponse *r = run(&q);
+    Strata__QueryResponse *qr = ok(r);
+    ck_assert_uint_eq(qr->n_series, 2);
+    const Strata__SeriesResult *a = qr->series[0], *b = qr->series[1];
+    ck_assert_str_eq(tag_of(a, "h"), "a");
+    ck_assert_uint_eq(a->n_times, 1);
+    ck_assert_int_eq(a->times[0], T0 + 1999 * 1000000LL);
+    for (size_t c = 0; c < a->n_columns; c++) {
+        const Strata__Column *col = a->columns[c];
+        if (strcmp(col->name, "f") == 0)
+            ck_assert_double_eq(col->float_values[0], 1999.5);
+        else if (strcmp(col->name, "i") == 0)
+            ck_assert_int_eq(col->int_values[0], -1999);
+        else if (strcmp(col->name, "u") == 0)
+            ck_assert_uint_eq(col->uint_values[0], 1999);
+        else if (strcmp(col->name, "b") == 0)
+            ck_assert(col->bool_values[0]);
+        else if (strcmp(col->name, "s") == 0)
+            ck_assert_str_eq(col->string_values[0], "x1999");
+    }
+    ck_assert_uint_eq(b->n_times, 1);
+    for (size_t c = 0; c < b->n_columns; c++) {
+        const Strata__Column *col = b->columns[c];
+        if (strcmp(col->name, "f") == 0)
+            ck_assert_double_eq(col->float_values[0], -7.5); /* the overwrite */
+        else if (strcmp(col->name, "i") == 0)
+            ck_assert_int_eq(col->int_values[0], 1999);
+    }
+    /* the segment blocks of a (f, i, u, b) came from their statistics */
+    ck_assert_uint_ge(qr->stats->blocks_from_stats, 4);
+    strata__data_response__free_unpacked(r, NULL);
+}
+END_TEST
+
 /* ---- paging ---------------------------------------------------------------- */
 
 START_TEST(test_query_paging_concatenates)
@@ -1075,6 +1135,7 @@ int main(void)
     tcase_add_test(tc, test_query_paging_concatenates);
     tcase_add_test(tc, test_query_columns_equal_windows);
     tcase_add_test(tc, test_query_desc_limit_reads_the_end);
+    tcase_add_test(tc, test_query_desc_limit_one_from_stats);
     tcase_add_test(tc, test_query_reader_reused_across_compaction_and_drop);
     tcase_add_test(tc, test_query_reader_pool_get_put);
     suite_add_tcase(s, tc);
