@@ -256,6 +256,61 @@ static bool cond_match(const struct raw_group *g, const Strata__FieldCond *fc,
     }
 }
 
+/* Whether @fc is one comparison or an AND of comparisons: then a row
+ * passes only at a time where every compared field has a passing value. */
+static bool and_chain(const Strata__FieldCond *fc)
+{
+    if (fc == NULL)
+        return false;
+    if (fc->expr_case == STRATA__FIELD_COND__EXPR_COMPARE)
+        return fc->compare->field != NULL;
+    if (fc->expr_case == STRATA__FIELD_COND__EXPR_AND_EXPR)
+        return and_chain(fc->and_expr->left) && and_chain(fc->and_expr->right);
+    return false;
+}
+
+static bool compared(const Strata__FieldCond *fc, struct st_slice name)
+{
+    if (fc->expr_case == STRATA__FIELD_COND__EXPR_AND_EXPR)
+        return compared(fc->and_expr->left, name) || compared(fc->and_expr->right, name);
+    return fc->expr_case == STRATA__FIELD_COND__EXPR_COMPARE &&
+           strlen(fc->compare->field) == name.len &&
+           memcmp(fc->compare->field, name.p, name.len) == 0;
+}
+
+/* Narrows [*lo, *hi] to the times where every comparison of the AND chain
+ * @fc can pass, from the columns of @s read so far (the compared fields);
+ * false when no time can. */
+static bool passing_window(const struct raw_group *g, const Strata__FieldCond *fc,
+                           const struct rseries *s, int64_t *lo, int64_t *hi)
+{
+    if (fc->expr_case == STRATA__FIELD_COND__EXPR_AND_EXPR)
+        return passing_window(g, fc->and_expr->left, s, lo, hi) &&
+               passing_window(g, fc->and_expr->right, s, lo, hi);
+    const char *name = fc->compare->field;
+    size_t nl = strlen(name);
+    bool any = false;
+    int64_t first = 0, last = 0;
+    for (size_t k = 0; k < s->ncols; k++) {
+        const struct rcol *c = &s->cols[k];
+        const struct q_col *qc = &g->cols[c->col];
+        if (qc->name.len != nl || memcmp(qc->name.p, name, nl) != 0)
+            continue;
+        for (size_t i = 0; i < c->n; i++) {
+            if (!field_compare(g, qc->type, &c->v[i], fc->compare))
+                continue;
+            first = !any || c->t[i] < first ? c->t[i] : first;
+            last = !any || c->t[i] > last ? c->t[i] : last;
+            any = true;
+        }
+    }
+    if (!any)
+        return false;
+    *lo = first > *lo ? first : *lo;
+    *hi = last < *hi ? last : *hi;
+    return *lo <= *hi;
+}
+
 static int rref_asc(const void *a, const void *b)
 {
     const struct rref *x = a, *y = b;
@@ -482,12 +537,12 @@ static int last_values(void *arg, const struct st_scan_run *run)
  * of the shard's time span first, then 4 times wider), so that "ORDER BY
  * time DESC LIMIT n" does not read the whole shard. */
 static int scan_field(struct q_plan *p, struct raw_group *g, st_shard *sh, const struct q_item *it,
-                      size_t f, uint64_t want)
+                      size_t f, uint64_t want, int64_t lo, int64_t hi)
 {
     struct st_shard_scan_cb cb = {NULL, NULL, on_values, g};
     struct st_slice name = it->fields[f].name;
     enum st_field_type type = it->fields[f].type;
-    int64_t lo = p->tmin, hi = p->tmax, a, b;
+    int64_t a, b;
     if (p->q->descending && want == 1 && type != ST_FIELD_STRING) {
         struct st_shard_scan_cb last = {last_stats_ok, last_stats, last_values, g};
         g->cap_values = 0;
@@ -556,18 +611,30 @@ int q_group_raw(struct q_plan *p, size_t first, size_t n, Strata__SeriesResult *
         }
         st_shard *sh = p->shards[it->shard];
         st_shard_read_lock(sh);
-        for (size_t f = 0; f < it->nfields && rv == ST_OK; f++) {
-            long c = q_col_find(g.cols, g.ncols, it->fields[f].name, it->fields[f].type);
-            if (c < 0)
-                continue;
-            g.cur = &s->cols[s->ncols++];
-            g.cur->col = (size_t)c;
-            rv = scan_field(p, &g, sh, it, f, want);
-            if (rv == ST_ECANCELED)
-                rv = ST_OK;
-            else if (rv != ST_OK && rv != ST_ENOMEM && st_shard_reader_error(p->rd)[0])
-                st_errf(p->err, p->errlen, rv, "shard %llu: %s",
-                        (unsigned long long)st_shard_id(sh), st_shard_reader_error(p->rd));
+        /* With a filter that is an AND of comparisons, the compared fields
+         * are read first: the others are read only over the span of times
+         * that can pass (nothing when none can: high-cpu-1's usage_user >
+         * 90 mostly matches nothing). */
+        bool narrow = and_chain(q->field_filter);
+        int64_t lo = p->tmin, hi = p->tmax;
+        for (int pass = narrow ? 0 : 1; pass < 2 && rv == ST_OK; pass++) {
+            if (pass == 1 && narrow && !passing_window(&g, q->field_filter, s, &lo, &hi))
+                break;
+            for (size_t f = 0; f < it->nfields && rv == ST_OK; f++) {
+                if (narrow && compared(q->field_filter, it->fields[f].name) != (pass == 0))
+                    continue;
+                long c = q_col_find(g.cols, g.ncols, it->fields[f].name, it->fields[f].type);
+                if (c < 0)
+                    continue;
+                g.cur = &s->cols[s->ncols++];
+                g.cur->col = (size_t)c;
+                rv = scan_field(p, &g, sh, it, f, want, lo, hi);
+                if (rv == ST_ECANCELED)
+                    rv = ST_OK;
+                else if (rv != ST_OK && rv != ST_ENOMEM && st_shard_reader_error(p->rd)[0])
+                    st_errf(p->err, p->errlen, rv, "shard %llu: %s",
+                            (unsigned long long)st_shard_id(sh), st_shard_reader_error(p->rd));
+            }
         }
         st_shard_read_unlock(sh);
         p->stats->series_read++;

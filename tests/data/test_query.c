@@ -246,6 +246,49 @@ START_TEST(test_query_raw_field_condition)
 }
 END_TEST
 
+/* A filter that is an AND of comparisons reads the other fields only over
+ * the times that can pass: none when no value passes. */
+START_TEST(test_query_raw_filter_reads_the_rest_where_it_passes)
+{
+    const int64_t T0 = 1000000000000LL;
+    char lp[128];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(lp, sizeof(lp), "nf,h=a f=%d.0,g=%di,k=%di %lld\n", i % 100, i, -i,
+                 (long long)(T0 + i * 1000000LL));
+        write_lp(1, lp);
+    }
+    flush_compact(1, 1);
+    Strata__Query q;
+    base_query(&q, "nf");
+    Strata__Value lit = STRATA__VALUE__INIT;
+    lit.v_case = STRATA__VALUE__V_FLOAT_VALUE;
+    lit.float_value = 98.5; /* only f = 99 passes: i = 99, 199, ... */
+    Strata__FieldCompare gt = STRATA__FIELD_COMPARE__INIT;
+    gt.field = "f";
+    gt.op = STRATA__FIELD_OP__FIELD_GT;
+    gt.value = &lit;
+    Strata__FieldCond c = STRATA__FIELD_COND__INIT;
+    c.expr_case = STRATA__FIELD_COND__EXPR_COMPARE;
+    c.compare = &gt;
+    q.field_filter = &c;
+    q.max_ns = T0 + 1500 * 1000000LL; /* 1501 points: two blocks or more per field */
+    Strata__DataResponse *r = run(&q);
+    Strata__QueryResponse *qr = ok(r);
+    ck_assert_uint_eq(qr->n_series, 1);
+    ck_assert_uint_eq(qr->series[0]->n_times, 15); /* 99, 199, ..., 1499 */
+    ck_assert_int_eq(qr->series[0]->times[0], T0 + 99 * 1000000LL);
+    uint64_t all = qr->stats->blocks_decoded;
+    strata__data_response__free_unpacked(r, NULL);
+    lit.float_value = 1000; /* nothing passes: only f is read */
+    r = run(&q);
+    qr = ok(r);
+    ck_assert(qr->n_series == 0 || qr->series[0]->n_times == 0);
+    ck_assert_uint_lt(qr->stats->blocks_decoded, all);
+    ck_assert_uint_le(qr->stats->blocks_decoded * 3, all + 2);
+    strata__data_response__free_unpacked(r, NULL);
+}
+END_TEST
+
 START_TEST(test_query_raw_group_by_limit_order)
 {
     write_hosts();
@@ -1127,6 +1170,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_query_raw_predicate_and_tag_columns);
     tcase_add_test(tc, test_query_raw_field_condition);
+    tcase_add_test(tc, test_query_raw_filter_reads_the_rest_where_it_passes);
     tcase_add_test(tc, test_query_raw_group_by_limit_order);
     tcase_add_test(tc, test_query_measurement_regex_and_errors);
     tcase_add_test(tc, test_query_delete_series_and_range);

@@ -101,8 +101,8 @@ static const char *const strs[] = {"",
                                    "hello, world",
                                    "a\0b",
                                    "\xff\xfe",
-                                   "longer string value that goes past the first buffer size "
-                                   "of the column so that the bytes grow more than once ..."};
+                                   ("longer string value that goes past the first buffer size "
+                                    "of the column so that the bytes grow more than once ...")};
 
 /* Value @k of type @t: every kind of corner (NaN, +-0, extremes). */
 static union st_agg_value value_of(enum st_field_type t, unsigned k)
