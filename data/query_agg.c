@@ -43,6 +43,12 @@ static int64_t window_start(const Strata__Query *q, int64_t t)
 {
     if (q->interval_ns <= 0)
         return q->min_ns;
+    if (q->interval_ns < (INT64_C(1) << 61) && q->offset_ns >= 0 && q->offset_ns < q->interval_ns &&
+        t > -(INT64_C(1) << 61) &&
+        t < (INT64_C(1) << 61)) { /* no overflow: 64-bit, not a 128-bit modulo call */
+        int64_t m = (t - q->offset_ns) % q->interval_ns;
+        return t - (m < 0 ? m + q->interval_ns : m);
+    }
     __int128 d = (__int128)t - q->offset_ns;
     __int128 m = d % q->interval_ns;
     if (m < 0)
