@@ -52,6 +52,8 @@ static enum st_auth_need needs(const struct st_qctx *ctx, const struct st_iql_st
                                const char **db)
 {
     *db = NULL;
+    if (qa_not_run(s) && strcmp(s->what, "KILL QUERY") == 0)
+        return ST_AUTH_NEED_ADMIN;
     if (qa_not_run(s))
         return ST_AUTH_NEED_NONE; /* answered "not implemented yet": nothing to guard */
     switch (s->kind) {
@@ -366,6 +368,7 @@ static int decode_params(const char *text, json_t **root, struct st_iql_param **
 /* A query parsed and authorized, ready to run (st_qadmin_prepare). */
 struct st_qrun {
     struct qa_run r;
+    const char *text; /* the query as sent (for SHOW QUERIES) */
     struct st_iql_query *query;
     const struct st_mcat *cat; /* with auth: held while r.viewer points into it */
     struct st_iql_param *params;
@@ -395,6 +398,7 @@ int st_qadmin_prepare(const struct st_qctx *ctx, const char *q, struct st_buf *o
     if (run == NULL)
         return ST_ENOMEM;
     run->r.ctx = ctx;
+    run->text = q;
     st_buf_init(&run->r.err);
     struct st_buf perr;
     st_buf_init(&perr);
@@ -454,7 +458,15 @@ int st_qadmin_exec(st_qrun *run, st_qout_sink sink, void *arg, struct st_buf *ou
     *status = 200;
     if (sink != NULL)
         st_qout_set_sink(run->r.out, sink, arg);
-    int rv = run_all(&run->r, run->query, status);
+    st_qreg *reg = run->r.ctx->qreg;
+    uint64_t qid = 0;
+    int rv =
+        reg != NULL ? st_qreg_add(reg, run->text, run->r.ctx->db, &qid, &run->r.killed) : ST_OK;
+    if (rv == ST_OK)
+        rv = run_all(&run->r, run->query, status);
+    if (reg != NULL && qid != 0)
+        st_qreg_remove(reg, qid);
+    run->r.killed = NULL;
     return rv == ST_OK ? st_qout_finish(run->r.out, out) : rv;
 }
 

@@ -9,6 +9,7 @@ add_library(st_qadmin STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/qadmin_exec.c
   ${CMAKE_CURRENT_SOURCE_DIR}/qadmin_select.c
   ${CMAKE_CURRENT_SOURCE_DIR}/qadmin_show.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/qreg.c
 )
 target_include_directories(st_qadmin PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_link_libraries(st_qadmin PUBLIC st_query st_write st_qout st_qjson st_influxql st_mcli st_common crypt PkgConfig::JANSSON Threads::Threads)

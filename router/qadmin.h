@@ -9,6 +9,7 @@
 #include "client.h"
 #include "owners.h"
 #include "qout.h"
+#include "qreg.h"
 #include "write.h"
 
 /* One /query request. Everything is borrowed for the call. */
@@ -33,6 +34,7 @@ struct st_qctx {
     uint64_t max_buckets;       /* GROUP BY time windows a SELECT may make (0: no limit) */
     uint64_t max_series; /* series of a measurement in a shard a SELECT may read (0: no limit) */
     const struct st_write_env *write; /* SELECT ... INTO writes here (NULL: INTO refused) */
+    st_qreg *qreg; /* running queries: SHOW QUERIES, KILL QUERY (NULL: not answered) */
 };
 
 /*

@@ -14,6 +14,7 @@
  * library's message and the HTTP status becomes 500 (qadmin.c).
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -163,6 +164,56 @@ static int show_databases(struct qa_run *r, const struct st_iql_stmt *s,
         rv = st_qout_row(r->out, &v, 1);
     }
     return rv == ST_OK ? st_qout_end_series(r->out) : rv;
+}
+
+/* SHOW QUERIES: InfluxDB's columns, the running queries of this router
+ * (this one included), oldest first. */
+struct sq {
+    struct qa_run *r;
+    struct st_buf dur;
+};
+
+static int one_query(void *arg, const struct st_qreg_query *q)
+{
+    struct sq *x = arg;
+    st_buf_reset(&x->dur);
+    int rv = st_qreg_duration(&x->dur, q->duration_ns);
+    struct st_qv row[5] = {{.kind = ST_QV_INT, .i = (int64_t)q->qid},
+                           qv_str(q->text),
+                           qv_str(q->db),
+                           {.kind = ST_QV_STRING, .s = {x->dur.p ? x->dur.p : "", x->dur.len}},
+                           qv_str(q->killed ? "killed" : "running")};
+    return rv == ST_OK ? st_qout_row(x->r->out, row, 5) : rv;
+}
+
+static int show_queries(struct qa_run *r)
+{
+    static const char *const cols[] = {"qid", "query", "database", "duration", "status"};
+    struct sq x = {.r = r};
+    st_buf_init(&x.dur);
+    int rv = st_qout_begin_series(r->out, NULL, NULL, 0, cols, 5);
+    if (rv == ST_OK)
+        rv = st_qreg_each(r->ctx->qreg, one_query, &x);
+    if (rv == ST_OK)
+        rv = st_qout_end_series(r->out);
+    st_buf_fini(&x.dur);
+    return rv;
+}
+
+/* KILL QUERY n [ON host]: the id is the third word of the statement. */
+static int kill_query(struct qa_run *r, const struct st_iql_stmt *s)
+{
+    const char *p = s->text;
+    for (int w = 0; w < 2; w++) { /* skip KILL and QUERY */
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+            p++;
+    }
+    uint64_t qid = strtoull(p, NULL, 10);
+    if (st_qreg_kill(r->ctx->qreg, qid))
+        return ST_OK;
+    return st_buf_printf(&r->err, "no such query id: %" PRIu64, qid) == ST_OK ? QA_FAIL : ST_ENOMEM;
 }
 
 /* SHOW CONTINUOUS QUERIES: a series per database the viewer may see, with
@@ -447,6 +498,10 @@ int qa_exec(struct qa_run *r, const struct st_iql_stmt *s)
             return with_catalogue(r, s, show_cqs);
         if (strcmp(s->what, "SHOW SUBSCRIPTIONS") == 0)
             return ST_OK;
+        if (strcmp(s->what, "SHOW QUERIES") == 0 && r->ctx->qreg != NULL)
+            return show_queries(r);
+        if (strcmp(s->what, "KILL QUERY") == 0 && r->ctx->qreg != NULL)
+            return kill_query(r, s);
         int rv = st_buf_printf(&r->err, "not implemented yet: %s", s->what);
         return rv == ST_OK ? QA_FAIL : ST_ENOMEM;
     }

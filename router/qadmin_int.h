@@ -2,6 +2,7 @@
 #ifndef ST_QADMIN_INT_H
 #define ST_QADMIN_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "buf.h"
@@ -20,8 +21,9 @@ struct qa_run {
      * DATABASES lists only what it may read or write); borrowed from
      * @auth_cat. NULL: everything is visible. */
     const Strata__User *viewer;
-    st_qout *out;      /* the answer: executors write their series into it */
-    struct st_buf err; /* the statement's error */
+    st_qout *out;              /* the answer: executors write their series into it */
+    struct st_buf err;         /* the statement's error */
+    const atomic_bool *killed; /* KILL QUERY of this query (NULL: never) */
 };
 
 /* Whether @s is a statement this executor does not run: it answers "not

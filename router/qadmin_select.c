@@ -171,7 +171,8 @@ int qa_select(struct qa_run *r, const struct st_iql_stmt *s)
                                .timeout_ms = ctx->query_timeout_ms,
                                .max_points = ctx->max_points,
                                .max_buckets = ctx->max_buckets,
-                               .max_series = ctx->max_series};
+                               .max_series = ctx->max_series,
+                               .killed = r->killed};
     if (s->sel->into_measurement != NULL && ctx->write == NULL) {
         int rv = st_buf_puts(&r->err, "not implemented yet: SELECT INTO");
         return rv == ST_OK ? QA_FAIL : rv;

@@ -2,6 +2,7 @@
 #ifndef ST_QUERY_H
 #define ST_QUERY_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,13 +27,14 @@
  */
 
 struct st_query_env {
-    st_mcli *meta;        /* catalogue (borrowed) */
-    st_owners *owners;    /* data node clients (borrowed) */
-    unsigned timeout_ms;  /* deadline of the whole statement; 0: 60000 */
-    uint64_t max_points;  /* refuse a statement that reads more points; 0: no limit */
-    uint64_t max_buckets; /* refuse a GROUP BY time of more windows; 0: no limit */
-    uint64_t max_series;  /* refuse a statement over more series of one measurement in a
-                           * shard (InfluxDB's max-select-series); 0: no limit */
+    st_mcli *meta;             /* catalogue (borrowed) */
+    st_owners *owners;         /* data node clients (borrowed) */
+    unsigned timeout_ms;       /* deadline of the whole statement; 0: 60000 */
+    uint64_t max_points;       /* refuse a statement that reads more points; 0: no limit */
+    uint64_t max_buckets;      /* refuse a GROUP BY time of more windows; 0: no limit */
+    uint64_t max_series;       /* refuse a statement over more series of one measurement in a
+                                * shard (InfluxDB's max-select-series); 0: no limit */
+    const atomic_bool *killed; /* KILL QUERY: stop at the next data node call (NULL: never) */
 };
 
 struct st_query_req {

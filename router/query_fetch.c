@@ -207,6 +207,12 @@ static int pack(Strata__DataRequest *dr, struct st_buf *out)
     return ST_OK;
 }
 
+/* KILL QUERY reached this statement: it stops before its next call. */
+static bool killed(const struct rq_plan *p)
+{
+    return p->env->killed != NULL && atomic_load(p->env->killed);
+}
+
 static int remaining_ms(const struct rq_plan *p)
 {
     int64_t left = p->deadline_ms - rq_mono_ms();
@@ -246,6 +252,10 @@ static int page_on(struct rq_plan *p, Strata__DataRequest *dr, struct rq_node *n
         set_ids(dr, nd->shard_ids, nd->nshards);
         if (pack(dr, req) != ST_OK)
             return ST_ENOMEM;
+        if (killed(p)) {
+            snprintf(nd->why, sizeof(nd->why), "query interrupted");
+            return ST_EINVAL;
+        }
         int left = remaining_ms(p);
         if (left == 0)
             return ST_ETIMEDOUT;
@@ -369,6 +379,10 @@ static int call_owners(struct rq_plan *p, Strata__DataRequest *dr, struct rq_res
             set_ids(dr, nd->shard_ids, nd->nshards);
             if ((rv = pack(dr, &req)) != ST_OK)
                 goto out;
+            if (killed(p)) {
+                rv = rq_fail(p, "query interrupted");
+                goto out;
+            }
             int left = remaining_ms(p);
             if (left == 0) {
                 rv = ST_ETIMEDOUT;

@@ -36,6 +36,7 @@ struct st_router {
     uint64_t max_select_point, max_select_buckets, max_select_series;
     char origin[64];
     struct st_write_env into_env; /* SELECT ... INTO writes through the write path */
+    st_qreg *qreg;                /* running queries (SHOW QUERIES, KILL QUERY) */
     /* statistics for /metrics */
     atomic_uint_fast64_t requests[EP_N], status_2xx[EP_N], status_4xx[EP_N], status_5xx[EP_N];
     atomic_uint_fast64_t points_written, points_dropped, write_bytes, hinted_batches;
@@ -75,6 +76,10 @@ int st_router_open(const struct st_router_opts *opts, st_router **out, char *err
         st_errf(err, errlen, rv, "router: auth cache: %s", st_strerror(rv));
         goto fail;
     }
+    if ((rv = st_qreg_open(&r->qreg)) != ST_OK) {
+        st_errf(err, errlen, rv, "router: query registry: %s", st_strerror(rv));
+        goto fail;
+    }
     r->into_env = (struct st_write_env){.meta = r->meta,
                                         .owners = r->owners,
                                         .timeout_ms = r->write_timeout_ms,
@@ -97,6 +102,7 @@ void st_router_close(st_router *r)
         return;
     st_owners_close(r->owners);
     st_auth_close(r->auth);
+    st_qreg_close(r->qreg);
     st_mcli_close(r->meta);
     free(r);
 }
@@ -302,7 +308,8 @@ static void do_query(st_router *r, const struct st_http_req *req, struct st_http
                           .chunked = chunked != NULL && strcmp(chunked, "true") == 0,
                           .chunk_size = cs > 0 ? (size_t)cs : 0,
                           .params = st_http_param(req, "params"),
-                          .write = &r->into_env};
+                          .write = &r->into_env,
+                          .qreg = r->qreg};
     char *q = trimmed_query(qp);
     if (ctx.chunked) { /* each chunk is sent as soon as it is complete */
         if (q == NULL || st_qstream_start(&ctx, q, resp) != ST_OK)
