@@ -418,3 +418,51 @@ int64_t st_agg_wire_get(const struct st_agg_wire_reader *r, size_t i, struct st_
     }
     return c->starts[i];
 }
+
+static void from_value(const Strata__Value *v, union st_agg_value *out)
+{
+    switch (v->v_case) {
+    case STRATA__VALUE__V_FLOAT_VALUE:
+        out->f = v->float_value;
+        break;
+    case STRATA__VALUE__V_INT_VALUE:
+        out->i = v->int_value;
+        break;
+    case STRATA__VALUE__V_UINT_VALUE:
+        out->u = v->uint_value;
+        break;
+    case STRATA__VALUE__V_BOOL_VALUE:
+        out->b = v->bool_value;
+        break;
+    case STRATA__VALUE__V_STRING_VALUE:
+        out->s.p = v->string_value;
+        out->s.len = (uint32_t)strlen(v->string_value);
+        break;
+    default:
+        break;
+    }
+}
+
+void st_agg_wire_from_partial(struct st_agg *a, const Strata__FieldPartial *fp, unsigned want)
+{
+    st_agg_init(a, (enum st_field_type)fp->type, want);
+    a->count = fp->count;
+    a->sum = fp->sum;
+    a->isum = fp->int_sum;
+    a->usum = fp->uint_sum;
+    a->mean = fp->mean;
+    a->m2 = fp->m2;
+    if (fp->min != NULL && fp->max != NULL) {
+        a->has_minmax = true;
+        from_value(fp->min, &a->min);
+        from_value(fp->max, &a->max);
+        a->min_t = fp->min_time_ns;
+        a->max_t = fp->max_time_ns;
+    }
+    if (fp->first != NULL && fp->last != NULL) {
+        from_value(fp->first, &a->first);
+        from_value(fp->last, &a->last);
+        a->first_t = fp->first_time_ns;
+        a->last_t = fp->last_time_ns;
+    }
+}

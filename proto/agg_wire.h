@@ -14,6 +14,10 @@
 /* Allocates @n bytes that live as long as the message (an arena). */
 typedef void *(*st_agg_wire_alloc)(void *ctx, size_t n);
 
+/* The reverse: a borrowed st_agg tracking @want that holds @fp (its
+ * strings point into @fp), as the router merges it. */
+void st_agg_wire_from_partial(struct st_agg *a, const Strata__FieldPartial *fp, unsigned want);
+
 /* The FieldPartial of @a for field @field (borrowed, must outlive the
  * message) with the statistics @want (ST_AGG_*) asks for; messages and
  * string copies come from @alloc(@ctx, n). NULL when it fails. */

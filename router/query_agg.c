@@ -162,55 +162,6 @@ static struct awin *window_of(struct actx *c, struct rq_group *g, int64_t start)
     return &w[lo];
 }
 
-static void value_of(const Strata__Value *v, union st_agg_value *out)
-{
-    switch (v->v_case) {
-    case STRATA__VALUE__V_FLOAT_VALUE:
-        out->f = v->float_value;
-        break;
-    case STRATA__VALUE__V_INT_VALUE:
-        out->i = v->int_value;
-        break;
-    case STRATA__VALUE__V_UINT_VALUE:
-        out->u = v->uint_value;
-        break;
-    case STRATA__VALUE__V_BOOL_VALUE:
-        out->b = v->bool_value;
-        break;
-    case STRATA__VALUE__V_STRING_VALUE:
-        out->s.p = v->string_value;
-        out->s.len = (uint32_t)strlen(v->string_value);
-        break;
-    default:
-        break;
-    }
-}
-
-/* A borrowed st_agg holding @fp (strings point into it). */
-static void from_partial(struct st_agg *t, const Strata__FieldPartial *fp, unsigned want)
-{
-    st_agg_init(t, (enum st_field_type)fp->type, want);
-    t->count = fp->count;
-    t->sum = fp->sum;
-    t->isum = fp->int_sum;
-    t->usum = fp->uint_sum;
-    t->mean = fp->mean;
-    t->m2 = fp->m2;
-    if (fp->min != NULL && fp->max != NULL) {
-        t->has_minmax = true;
-        value_of(fp->min, &t->min);
-        value_of(fp->max, &t->max);
-        t->min_t = fp->min_time_ns;
-        t->max_t = fp->max_time_ns;
-    }
-    if (fp->first != NULL && fp->last != NULL) {
-        value_of(fp->first, &t->first);
-        value_of(fp->last, &t->last);
-        t->first_t = fp->first_time_ns;
-        t->last_t = fp->last_time_ns;
-    }
-}
-
 /* The window of @g starting at @start, created in order: tried first at
  * *@hint and the one after it (the entries of a column come in window
  * order); *@hint is then its index. */
@@ -306,7 +257,7 @@ static int take_series(void *arg, const Strata__SeriesResult *sr)
             if (!s->set && fp->type != STRATA__FIELD_TYPE__STRING) {
                 /* The first partial of the slot: taken as it is (no string
                  * to copy), as merging it into an empty one would. */
-                from_partial(&s->a, fp, c->want);
+                st_agg_wire_from_partial(&s->a, fp, c->want);
                 s->set = true;
                 continue;
             }
@@ -317,7 +268,7 @@ static int take_series(void *arg, const Strata__SeriesResult *sr)
             if (s->a.type != (enum st_field_type)fp->type)
                 continue; /* a second type of the field: InfluxDB would error; kept first */
             struct st_agg t;
-            from_partial(&t, fp, c->want);
+            st_agg_wire_from_partial(&t, fp, c->want);
             int rv = st_agg_merge(&s->a, &t);
             if (rv != ST_OK)
                 return rv;

@@ -807,54 +807,6 @@ END_TEST
 
 /* ---- columns (Query.columnar) = windows ------------------------------------ */
 
-static void wire_value(const Strata__Value *v, union st_agg_value *out)
-{
-    switch (v->v_case) {
-    case STRATA__VALUE__V_FLOAT_VALUE:
-        out->f = v->float_value;
-        break;
-    case STRATA__VALUE__V_INT_VALUE:
-        out->i = v->int_value;
-        break;
-    case STRATA__VALUE__V_UINT_VALUE:
-        out->u = v->uint_value;
-        break;
-    case STRATA__VALUE__V_BOOL_VALUE:
-        out->b = v->bool_value;
-        break;
-    case STRATA__VALUE__V_STRING_VALUE:
-        out->s = (struct st_slice){v->string_value, (uint32_t)strlen(v->string_value)};
-        break;
-    default:
-        ck_abort_msg("value without a member");
-    }
-}
-
-/* @fp as a borrowed st_agg tracking @want (as the router reads it). */
-static void agg_of_partial(struct st_agg *a, const Strata__FieldPartial *fp, unsigned want)
-{
-    st_agg_init(a, (enum st_field_type)fp->type, want);
-    a->count = fp->count;
-    a->sum = fp->sum;
-    a->isum = fp->int_sum;
-    a->usum = fp->uint_sum;
-    a->mean = fp->mean;
-    a->m2 = fp->m2;
-    if (fp->min != NULL && fp->max != NULL) {
-        a->has_minmax = true;
-        wire_value(fp->min, &a->min);
-        wire_value(fp->max, &a->max);
-        a->min_t = fp->min_time_ns;
-        a->max_t = fp->max_time_ns;
-    }
-    if (fp->first != NULL && fp->last != NULL) {
-        wire_value(fp->first, &a->first);
-        wire_value(fp->last, &a->last);
-        a->first_t = fp->first_time_ns;
-        a->last_t = fp->last_time_ns;
-    }
-}
-
 static bool same_val(enum st_field_type t, const union st_agg_value *x, const union st_agg_value *y)
 {
     switch (t) {
@@ -949,7 +901,7 @@ static size_t same_page(const Strata__QueryResponse *w, const Strata__QueryRespo
                         sw->windows[win]->fields[f]->type == col->type)
                         fp = sw->windows[win]->fields[f];
                 ck_assert_ptr_nonnull(fp);
-                agg_of_partial(&b, fp, want);
+                st_agg_wire_from_partial(&b, fp, want);
                 same_agg(&a, &b);
                 win++;
             }
