@@ -357,14 +357,15 @@ static int decode_record(struct st_lp_batch *b, const uint8_t *rec, size_t len, 
     return ST_OK;
 }
 
-int st_ptbin_decode(struct st_lp_batch *b, const char *data, size_t len, size_t *bad_off)
+int st_ptbin_decode_some(struct st_lp_batch *b, const char *data, size_t len,
+                         struct st_lp_cursor *cur, size_t max_points, size_t *bad_off)
 {
     size_t np0 = b->npoints, nt0 = b->ntags, nf0 = b->nfields;
     const uint8_t *p = (const uint8_t *)data;
-    size_t off = 0;
-    uint32_t no = 0;
+    size_t off = cur->pos;
+    uint32_t no = cur->line_no;
     int rv = ST_OK;
-    while (off < len) {
+    while (off < len && b->npoints - np0 < max_points) {
         /* A record longer than a slice can say is refused too: `line` is
          * a st_slice. */
         if (len - off < ST_PTBIN_HDR || get_u32(p + off) > len - off - ST_PTBIN_HDR ||
@@ -373,10 +374,13 @@ int st_ptbin_decode(struct st_lp_batch *b, const char *data, size_t len, size_t 
             goto fail;
         }
         size_t rlen = ST_PTBIN_HDR + (size_t)get_u32(p + off);
-        if ((rv = decode_record(b, p + off, rlen, ++no)) != ST_OK)
+        if ((rv = decode_record(b, p + off, rlen, no)) != ST_OK)
             goto fail;
+        no++;
         off += rlen;
     }
+    cur->pos = off;
+    cur->line_no = no;
     return ST_OK;
 
 fail:
@@ -386,6 +390,12 @@ fail:
     if (rv == ST_ECORRUPT && bad_off != NULL)
         *bad_off = off;
     return rv;
+}
+
+int st_ptbin_decode(struct st_lp_batch *b, const char *data, size_t len, size_t *bad_off)
+{
+    struct st_lp_cursor cur = {0, 1};
+    return st_ptbin_decode_some(b, data, len, &cur, SIZE_MAX, bad_off);
 }
 
 struct st_slice st_ptbin_series_key(const struct st_lp_point *pt)

@@ -45,6 +45,15 @@ int st_ptbin_append(struct st_buf *out, struct st_slice key, const struct st_lp_
  * bad record. Otherwise ST_OK or ST_ENOMEM. */
 int st_ptbin_decode(struct st_lp_batch *b, const char *data, size_t len, size_t *bad_off);
 
+/* st_ptbin_decode() of @data in pieces, to bound @b's memory: decodes
+ * records from @cur on (its pos a byte offset, its line_no the number of
+ * the record there; {0, 1} starts a batch) until @b holds @max_points
+ * points or @data ends, and moves @cur past them. On ST_ECORRUPT nothing
+ * of this call is kept and @cur is not moved: *@bad_off (if not NULL) is
+ * the bad record's offset. */
+int st_ptbin_decode_some(struct st_lp_batch *b, const char *data, size_t len,
+                         struct st_lp_cursor *cur, size_t max_points, size_t *bad_off);
+
 /* The canonical series key stored in the record of @pt, which must be a
  * point st_ptbin_decode() produced. Borrowed from the decoded data. */
 struct st_slice st_ptbin_series_key(const struct st_lp_point *pt);

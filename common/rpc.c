@@ -402,13 +402,56 @@ static void pending_cb(void *arg)
     pending_done(p, rv);
 }
 
+/* An st_rpc_msg is an nng message: the type only hides nng from callers. */
+int st_rpc_msg_alloc(size_t len, st_rpc_msg **out)
+{
+    nng_msg *m;
+    if (nng_msg_alloc(&m, len) != 0)
+        return ST_ENOMEM;
+    *out = (st_rpc_msg *)m;
+    return ST_OK;
+}
+
+void *st_rpc_msg_body(st_rpc_msg *m)
+{
+    return nng_msg_body((nng_msg *)m);
+}
+
+int st_rpc_msg_dup(const st_rpc_msg *m, st_rpc_msg **out)
+{
+    nng_msg *d;
+    if (nng_msg_dup(&d, (const nng_msg *)m) != 0)
+        return ST_ENOMEM;
+    *out = (st_rpc_msg *)d;
+    return ST_OK;
+}
+
+void st_rpc_msg_free(st_rpc_msg *m)
+{
+    if (m != NULL)
+        nng_msg_free((nng_msg *)m);
+}
+
 int st_rpc_start(st_rpc_client *c, const void *req, size_t len, int connect_ms, int timeout_ms,
                  st_rpc_pending **out)
 {
-    st_rpc_pending *p = calloc(1, sizeof(*p));
-    nng_msg *msg = NULL;
-    if (p == NULL)
+    st_rpc_msg *m;
+    if (st_rpc_msg_alloc(len, &m) != ST_OK)
         return ST_ENOMEM;
+    if (len > 0)
+        memcpy(st_rpc_msg_body(m), req, len);
+    return st_rpc_start_msg(c, m, connect_ms, timeout_ms, out);
+}
+
+int st_rpc_start_msg(st_rpc_client *c, st_rpc_msg *m, int connect_ms, int timeout_ms,
+                     st_rpc_pending **out)
+{
+    nng_msg *msg = (nng_msg *)m;
+    st_rpc_pending *p = calloc(1, sizeof(*p));
+    if (p == NULL) {
+        nng_msg_free(msg);
+        return ST_ENOMEM;
+    }
     p->c = c;
     p->timeout_ms = timeout_ms;
     p->sending = true;
@@ -420,8 +463,6 @@ int st_rpc_start(st_rpc_client *c, const void *req, size_t len, int connect_ms, 
     nng_ctx_set_ms(p->k.ctx, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
     if ((rv = nng_aio_alloc(&p->k.aio, pending_cb, p)) != 0)
         goto err_ctx;
-    if ((rv = nng_msg_alloc(&msg, 0)) != 0 || (rv = nng_msg_append(msg, req, len)) != 0)
-        goto err_aio;
     p->start = mono_ms();
     nng_aio_set_timeout(p->k.aio, timeout_ms > 0 && connect_ms > 0 && connect_ms < timeout_ms
                                       ? connect_ms
@@ -443,12 +484,11 @@ int st_rpc_start(st_rpc_client *c, const void *req, size_t len, int connect_ms, 
     return ST_OK;
 
 err_aio:
-    if (msg != NULL)
-        nng_msg_free(msg);
     nng_aio_free(p->k.aio);
 err_ctx:
     nng_ctx_close(p->k.ctx);
 err_sync:
+    nng_msg_free(msg);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
     free(p);

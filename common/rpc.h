@@ -76,6 +76,24 @@ typedef struct st_rpc_pending st_rpc_pending;
 int st_rpc_start(st_rpc_client *c, const void *req, size_t len, int connect_ms, int timeout_ms,
                  st_rpc_pending **out);
 
+/* A request built in place, for a caller that would otherwise pack it into
+ * a buffer only for st_rpc_start() to copy it (a router's megabyte write
+ * batches: one copy less per request). */
+typedef struct st_rpc_msg st_rpc_msg;
+
+/* A message of @len bytes to fill through st_rpc_msg_body(). Caller owns
+ * it until st_rpc_start_msg() takes it; st_rpc_msg_free() otherwise.
+ * ST_OK or ST_ENOMEM. */
+int st_rpc_msg_alloc(size_t len, st_rpc_msg **out);
+void *st_rpc_msg_body(st_rpc_msg *m);
+/* A copy of @m, for a request that goes to several servers. */
+int st_rpc_msg_dup(const st_rpc_msg *m, st_rpc_msg **out);
+void st_rpc_msg_free(st_rpc_msg *m);
+
+/* st_rpc_start() of @m, which it takes whatever it returns. */
+int st_rpc_start_msg(st_rpc_client *c, st_rpc_msg *m, int connect_ms, int timeout_ms,
+                     st_rpc_pending **out);
+
 /* Waits for @p's end and frees it: the answer in @resp and the result of
  * st_rpc_call_fast(). */
 int st_rpc_finish(st_rpc_pending *p, struct st_buf *resp);

@@ -1,11 +1,19 @@
 /* The shard's write cache.
  *
  * Points arrive in batches, mostly in time order per series. Each (series,
- * field) pair has an entry holding two parallel arrays, times and values, in
- * arrival order. An open-addressing table maps the pair's hash to its entry.
- * Readers ask for an entry sorted: an entry that only ever received
- * increasing times is already sorted; otherwise a stable merge sort runs and
- * equal times collapse to the value put last (last write wins, as InfluxDB).
+ * field) pair has an entry holding its values in arrival order, in a list of
+ * runs: two parallel arrays, times and values, of at most RUN_MAX slots
+ * each. An open-addressing table maps the pair's hash to its entry.
+ * Readers ask for an entry sorted: its runs are joined into one array of
+ * exactly its size; an entry that only ever received increasing times is
+ * then sorted; otherwise a stable merge sort runs and equal times collapse
+ * to the value put last (last write wins, as InfluxDB).
+ *
+ * Runs instead of one array doubled as it fills: the entries of a regular
+ * workload (every series, every 10 s) grow in lockstep, so doubled arrays
+ * all doubled in the same batch and the cache held twice its limit, half of
+ * it empty slots, when the flush began (49 MB for a 32 MiB limit under
+ * router_bench). With runs the slack is under one run per entry.
  * Strings are copied into an arena of large chunks, so a put allocates only
  * when an array or a chunk grows. The cache is not thread-safe: the shard
  * holds its lock around every call. */
@@ -17,6 +25,16 @@
 #include "err.h"
 
 #define ARENA_CHUNK (64 * 1024)
+#define RUN_MIN 16  /* slots of an entry's first run */
+#define RUN_MAX 256 /* and of its later runs once it has this many values */
+
+/* A run: @cap slots, @n used, the arrays in the same allocation. */
+struct run {
+    struct run *next;
+    size_t n, cap;
+    int64_t *t;
+    union st_value *v;
+};
 
 struct entry {
     uint32_t series;
@@ -24,10 +42,10 @@ struct entry {
     char *field; /* owned, NUL-terminated */
     uint32_t field_len;
     uint64_t hash;
-    bool sorted; /* times strictly increasing */
-    size_t n, cap;
-    int64_t *t;
-    union st_value *v;
+    bool sorted;             /* times strictly increasing across the runs */
+    size_t n;                /* values in all runs */
+    int64_t last_t;          /* the largest time when sorted; may be stale after a delete */
+    struct run *head, *tail; /* owned; NULL when nothing was put */
 };
 
 struct chunk {
@@ -46,6 +64,33 @@ struct st_cache {
     size_t values;        /* values put */
     int64_t min_t, max_t; /* of every value put (deletes do not shrink them) */
 };
+
+static size_t run_bytes(size_t cap)
+{
+    return sizeof(struct run) + cap * (sizeof(int64_t) + sizeof(union st_value));
+}
+
+static struct run *run_new(size_t cap)
+{
+    struct run *r = malloc(run_bytes(cap));
+    if (r == NULL)
+        return NULL;
+    r->next = NULL;
+    r->n = 0;
+    r->cap = cap;
+    r->t = (int64_t *)(r + 1);
+    r->v = (union st_value *)(r->t + cap);
+    return r;
+}
+
+static void free_runs(struct run *r)
+{
+    while (r) {
+        struct run *next = r->next;
+        free(r);
+        r = next;
+    }
+}
 
 int st_cache_open(st_cache **out)
 {
@@ -70,8 +115,7 @@ void st_cache_close(st_cache *c)
     for (size_t i = 0; i < c->nentries; i++) {
         struct entry *e = c->entries[i];
         free(e->field);
-        free(e->t);
-        free(e->v);
+        free_runs(e->head);
         free(e);
     }
     free(c->entries);
@@ -197,26 +241,29 @@ int st_cache_put(st_cache *c, uint32_t series, struct st_slice field, enum st_fi
         return ST_ENOMEM;
     if (e->type != type)
         return ST_ETYPE;
-    if (e->n == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 16;
-        int64_t *nt = realloc(e->t, cap * sizeof(*nt));
-        if (nt == NULL)
+    struct run *r = e->tail;
+    if (r == NULL || r->n == r->cap) {
+        size_t cap = e->n < RUN_MIN ? RUN_MIN : e->n < RUN_MAX ? e->n : RUN_MAX;
+        struct run *nr = run_new(cap);
+        if (nr == NULL)
             return ST_ENOMEM;
-        e->t = nt;
-        union st_value *nv = realloc(e->v, cap * sizeof(*nv));
-        if (nv == NULL)
-            return ST_ENOMEM;
-        e->v = nv;
-        c->bytes += (cap - e->cap) * (sizeof(*nt) + sizeof(*nv));
-        e->cap = cap;
+        c->bytes += run_bytes(cap);
+        if (r)
+            r->next = nr;
+        else
+            e->head = nr;
+        e->tail = nr;
     }
     union st_value val = *v;
     if (type == ST_FIELD_STRING && arena_copy(c, v->s, &val.s) != ST_OK)
         return ST_ENOMEM;
-    if (e->n > 0 && t <= e->t[e->n - 1])
+    if (e->n > 0 && t <= e->last_t)
         e->sorted = false;
-    e->t[e->n] = t;
-    e->v[e->n] = val;
+    e->last_t = t;
+    r = e->tail;
+    r->t[r->n] = t;
+    r->v[r->n] = val;
+    r->n++;
     e->n++;
     if (c->values++ == 0 || t < c->min_t)
         c->min_t = t;
@@ -249,23 +296,39 @@ size_t st_cache_entries(const st_cache *c)
     return c->nentries;
 }
 
-/* Stable bottom-up merge sort of (t, v) by t, then keep the last value of
- * each run of equal times. */
-static int sort_entry(struct entry *e)
+/* Joins @e's runs into one of exactly its size, so that a reader sees
+ * plain arrays. */
+static int join_runs(st_cache *c, struct entry *e)
 {
-    if (e->sorted)
+    if (e->head == e->tail)
         return ST_OK;
-    size_t n = e->n;
-    /* The sorted arrays may become the entry's: give them its capacity. */
-    int64_t *t2 = malloc(e->cap * sizeof(*t2));
-    union st_value *v2 = malloc(e->cap * sizeof(*v2));
-    if (t2 == NULL || v2 == NULL) {
-        free(t2);
-        free(v2);
+    struct run *j = run_new(e->n);
+    if (j == NULL)
         return ST_ENOMEM;
+    for (struct run *r = e->head; r; r = r->next) {
+        memcpy(j->t + j->n, r->t, r->n * sizeof(*r->t));
+        memcpy(j->v + j->n, r->v, r->n * sizeof(*r->v));
+        j->n += r->n;
+        c->bytes -= run_bytes(r->cap);
     }
-    int64_t *ts = e->t, *td = t2;
-    union st_value *vs = e->v, *vd = v2;
+    free_runs(e->head);
+    c->bytes += run_bytes(j->cap);
+    e->head = e->tail = j;
+    return ST_OK;
+}
+
+/* Stable bottom-up merge sort of (t, v) by t, then keep the last value of
+ * each run of equal times. @e has one run. */
+static int sort_run(st_cache *c, struct entry *e)
+{
+    struct run *r = e->head;
+    size_t n = r->n;
+    /* The sorted arrays may become the entry's run. */
+    struct run *r2 = run_new(n);
+    if (r2 == NULL)
+        return ST_ENOMEM;
+    int64_t *ts = r->t, *td = r2->t;
+    union st_value *vs = r->v, *vd = r2->v;
     for (size_t w = 1; w < n; w *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * w) {
             size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
@@ -295,31 +358,35 @@ static int sort_entry(struct entry *e)
         vs = vd;
         vd = vv;
     }
-    /* ts/vs hold the sorted data; make them the entry's arrays. */
-    if (ts != e->t) {
-        free(e->t);
-        free(e->v);
-        e->t = ts;
-        e->v = vs;
+    /* ts/vs hold the sorted data; keep the run that holds them. */
+    if (ts == r2->t) {
+        r2->n = n;
+        c->bytes += run_bytes(r2->cap);
+        c->bytes -= run_bytes(r->cap);
+        free(r);
+        e->head = e->tail = r = r2;
     } else {
-        free(t2);
-        free(v2);
+        free(r2);
     }
     size_t out = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i + 1 < n && e->t[i + 1] == e->t[i])
+        if (i + 1 < n && r->t[i + 1] == r->t[i])
             continue; /* a later value for the same time follows */
-        e->t[out] = e->t[i];
-        e->v[out++] = e->v[i];
+        r->t[out] = r->t[i];
+        r->v[out++] = r->v[i];
     }
-    e->n = out;
+    r->n = e->n = out;
     e->sorted = true;
+    if (out > 0)
+        e->last_t = r->t[out - 1]; /* the largest now, not the one put last */
     return ST_OK;
 }
 
-static int view_of(struct entry *e, struct st_cache_view *out)
+static int view_of(st_cache *c, struct entry *e, struct st_cache_view *out)
 {
-    int rv = sort_entry(e);
+    int rv = join_runs(c, e);
+    if (rv == ST_OK && !e->sorted && e->n > 0)
+        rv = sort_run(c, e);
     if (rv != ST_OK)
         return rv;
     out->series = e->series;
@@ -327,8 +394,8 @@ static int view_of(struct entry *e, struct st_cache_view *out)
     out->field.len = e->field_len;
     out->type = e->type;
     out->n = e->n;
-    out->t = e->t;
-    out->v = e->v;
+    out->t = e->head ? e->head->t : NULL;
+    out->v = e->head ? e->head->v : NULL;
     return ST_OK;
 }
 
@@ -338,7 +405,7 @@ int st_cache_find(st_cache *c, uint32_t series, struct st_slice field, struct st
     struct entry *e = lookup(c, series, field, key_hash(series, field), &slot);
     if (e == NULL)
         return ST_ENOTFOUND;
-    return view_of(e, out);
+    return view_of(c, e, out);
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -365,7 +432,7 @@ int st_cache_each(st_cache *c, int (*cb)(const struct st_cache_view *v, void *ar
     int rv = ST_OK;
     for (size_t i = 0; i < c->nentries && rv == ST_OK; i++) {
         struct st_cache_view v;
-        rv = view_of(order[i], &v);
+        rv = view_of(c, order[i], &v);
         if (rv == ST_OK)
             rv = cb(&v, arg);
     }
@@ -395,15 +462,18 @@ size_t st_cache_delete(st_cache *c, const uint32_t *ids, size_t n, int64_t tmin,
         struct entry *e = c->entries[i];
         if (!has_id(ids, n, e->series))
             continue;
-        size_t out = 0;
-        for (size_t k = 0; k < e->n; k++) {
-            if (e->t[k] >= tmin && e->t[k] <= tmax)
-                continue;
-            e->t[out] = e->t[k];
-            e->v[out++] = e->v[k];
+        for (struct run *r = e->head; r; r = r->next) {
+            size_t out = 0;
+            for (size_t k = 0; k < r->n; k++) {
+                if (r->t[k] >= tmin && r->t[k] <= tmax)
+                    continue;
+                r->t[out] = r->t[k];
+                r->v[out++] = r->v[k];
+            }
+            removed += r->n - out;
+            e->n -= r->n - out;
+            r->n = out;
         }
-        removed += e->n - out;
-        e->n = out;
     }
     c->values -= removed < c->values ? removed : c->values;
     return removed;

@@ -9,6 +9,9 @@
  * once the record is durable the points are applied to the cache under the
  * lock again and the writer is answered. A crash before the WAL append loses
  * only unacknowledged points; after it, replay applies the record again.
+ * The batch is parsed a chunk of points at a time, twice (to resolve, then
+ * to apply): a writer's scratch memory stays at a chunk's size instead of
+ * a whole batch's (~5 MB for 5,000 lines of 10 fields and 10 tags).
  *
  * Replay: at open, every WAL record is parsed (or decoded) and applied
  * exactly like a write, without the WAL append. A binary record that does
@@ -36,12 +39,15 @@
 
 #define WAL_RECORD_LP 1  /* payload: canonical line protocol, ns timestamps */
 #define WAL_RECORD_BIN 3 /* payload: binary point records (ptbin.h) */
+#define WRITE_CHUNK 512  /* points parsed (or decoded) at a time */
 
 /* Scratch state of one write or replayed record. */
 struct batch_work {
-    struct st_lp_batch b;
-    uint32_t *ids; /* per point: series id, 0 = dropped */
+    struct st_lp_batch b; /* the chunk being worked on */
+    uint32_t *ids;        /* per point of the whole body: series id, 0 = dropped */
     size_t ids_cap;
+    size_t npoints; /* points of the whole body resolved so far */
+    size_t nerrors; /* lines of the whole body that did not parse */
     struct st_buf key, name, meas, payload, str;
     struct st_shard_write_result *res;
     const struct st_lp_point *schema_ok; /* last point whose fields passed the index */
@@ -190,50 +196,70 @@ static uint32_t prepare_point(st_shard *s, struct batch_work *w, const struct st
     return id;
 }
 
-/* Parses @data (line protocol, or binary records when @bin) and resolves
- * every point (under the lock). A binary batch is all or nothing: one bad
- * record refuses it (ST_ECORRUPT), as it cannot come from a router. */
-static int prepare(st_shard *s, struct batch_work *w, bool bin, const char *data, size_t len)
+/* The next chunk of @data from @cur into w->b: at most WRITE_CHUNK points,
+ * so that a writer's scratch arrays stay small whatever the batch's size
+ * (whole 5,000-line batches took ~5 MB per writer). */
+static int next_chunk(struct batch_work *w, const char *data, size_t len, struct st_lp_cursor *cur)
 {
-    w->schema_ok = NULL;
-    w->bin = bin;
-    int rv;
-    if (bin) {
-        rv = st_ptbin_decode(&w->b, data, len, NULL);
-    } else {
-        /* INT64_MIN as "now" marks lines without a timestamp (it is outside
-         * the valid range, so no written timestamp can equal it). */
-        rv = st_lp_parse(&w->b, data, len, ST_PRECISION_NS, INT64_MIN);
-    }
-    if (rv != ST_OK)
-        return rv;
-    for (size_t e = 0; e < w->b.nerrors; e++) {
-        struct st_slice t = st_lp_error_text(&w->b, e);
-        char msg[1024];
-        snprintf(msg, sizeof(msg), "%.*s", (int)t.len, t.p);
-        add_error(w->res, msg);
-    }
-    if (w->b.npoints > w->ids_cap) {
-        uint32_t *ids = realloc(w->ids, w->b.npoints * sizeof(*ids));
-        if (ids == NULL)
-            return ST_ENOMEM;
-        w->ids = ids;
-        w->ids_cap = w->b.npoints;
-    }
-    pthread_mutex_lock(&s->mu);
-    for (size_t p = 0; p < w->b.npoints; p++)
-        w->ids[p] = prepare_point(s, w, &w->b.points[p]);
-    pthread_mutex_unlock(&s->mu);
-    return ST_OK;
+    st_lp_batch_reset(&w->b);
+    if (w->bin)
+        return st_ptbin_decode_some(&w->b, data, len, cur, WRITE_CHUNK, NULL);
+    /* INT64_MIN as "now" marks lines without a timestamp (it is outside the
+     * valid range, so no written timestamp can equal it). */
+    return st_lp_parse_some(&w->b, data, len, ST_PRECISION_NS, INT64_MIN, cur, WRITE_CHUNK);
 }
 
-/* Applies the accepted points to the cache (under the lock). */
-static int apply(st_shard *s, struct batch_work *w)
+/* Parses @data (line protocol, or binary records when @bin) a chunk at a
+ * time and resolves every point (under the lock) into w->ids. A binary
+ * batch is all or nothing: one bad record refuses it (ST_ECORRUPT), as it
+ * cannot come from a router, and it is checked whole before any series is
+ * created. */
+static int prepare(st_shard *s, struct batch_work *w, bool bin, const char *data, size_t len)
+{
+    w->bin = bin;
+    w->npoints = 0;
+    w->nerrors = 0;
+    int rv = ST_OK;
+    struct st_lp_cursor cur = {0, 1};
+    while (bin && rv == ST_OK && cur.pos < len)
+        rv = next_chunk(w, data, len, &cur);
+    cur = (struct st_lp_cursor){0, 1};
+    while (rv == ST_OK && cur.pos < len) {
+        if ((rv = next_chunk(w, data, len, &cur)) != ST_OK)
+            break;
+        for (size_t e = 0; e < w->b.nerrors; e++) {
+            struct st_slice t = st_lp_error_text(&w->b, e);
+            char msg[1024];
+            snprintf(msg, sizeof(msg), "%.*s", (int)t.len, t.p);
+            add_error(w->res, msg);
+        }
+        w->nerrors += w->b.nerrors;
+        size_t need = w->npoints + w->b.npoints;
+        if (need > w->ids_cap &&
+            st_array_grow((void **)&w->ids, &w->ids_cap, need, sizeof(*w->ids)) != ST_OK) {
+            rv = ST_ENOMEM;
+            break;
+        }
+        /* schema_ok points into this chunk's arrays. */
+        w->schema_ok = NULL;
+        pthread_mutex_lock(&s->mu);
+        for (size_t p = 0; p < w->b.npoints; p++)
+            w->ids[w->npoints + p] = prepare_point(s, w, &w->b.points[p]);
+        pthread_mutex_unlock(&s->mu);
+        w->npoints = need;
+    }
+    return rv;
+}
+
+/* Applies the accepted points of the chunk in w->b, whose first point is
+ * the body's point @first, to the cache (under the lock). */
+static int apply_chunk(st_shard *s, struct batch_work *w, size_t first)
 {
     int rv = ST_OK;
+    const uint32_t *ids = w->ids + first;
     pthread_mutex_lock(&s->mu);
     for (size_t p = 0; p < w->b.npoints && rv == ST_OK; p++) {
-        if (w->ids[p] == 0)
+        if (ids[p] == 0)
             continue;
         const struct st_lp_point *pt = &w->b.points[p];
         for (uint32_t k = 0; k < pt->nfields && rv == ST_OK; k++) {
@@ -265,7 +291,7 @@ static int apply(st_shard *s, struct batch_work *w)
                 v.s.len = (uint32_t)w->str.len;
                 break;
             }
-            rv = st_cache_put(s->cache, w->ids[p], name, f->type, pt->time, &v);
+            rv = st_cache_put(s->cache, ids[p], name, f->type, pt->time, &v);
         }
     }
     if (s->flusher_started && st_cache_bytes(s->cache) > s->opts.cache_max_bytes &&
@@ -275,6 +301,49 @@ static int apply(st_shard *s, struct batch_work *w)
     }
     pthread_mutex_unlock(&s->mu);
     return rv;
+}
+
+/* Applies the accepted points of @data, resolved by prepare(), a chunk at
+ * a time: the body is parsed (or decoded) again, which costs less than
+ * keeping every point's arrays. */
+static int apply(st_shard *s, struct batch_work *w, const char *data, size_t len)
+{
+    int rv = ST_OK;
+    size_t first = 0;
+    struct st_lp_cursor cur = {0, 1};
+    while (rv == ST_OK && cur.pos < len) {
+        if ((rv = next_chunk(w, data, len, &cur)) != ST_OK)
+            break;
+        if (first + w->b.npoints > w->npoints)
+            return ST_ECORRUPT; /* UNTESTED: parsing is deterministic */
+        rv = apply_chunk(s, w, first);
+        first += w->b.npoints;
+    }
+    return rv;
+}
+
+/* The accepted lines (or records) of @data, resolved by prepare(), into
+ * w->payload: what the WAL keeps when some points were dropped. */
+static int accepted_payload(struct batch_work *w, const char *data, size_t len)
+{
+    st_buf_reset(&w->payload);
+    size_t first = 0;
+    struct st_lp_cursor cur = {0, 1};
+    while (cur.pos < len) {
+        int rv = next_chunk(w, data, len, &cur);
+        if (rv != ST_OK)
+            return rv;
+        for (size_t p = 0; p < w->b.npoints && first + p < w->npoints; p++) {
+            if (w->ids[first + p] == 0)
+                continue;
+            const struct st_slice line = w->b.points[p].line;
+            if (st_buf_append(&w->payload, line.p, line.len) != ST_OK ||
+                (!w->bin && st_buf_putc(&w->payload, '\n') != ST_OK))
+                return ST_ENOMEM;
+        }
+        first += w->b.npoints;
+    }
+    return ST_OK;
 }
 
 /* Memory stays bounded: while a flush runs and the live cache has grown
@@ -299,7 +368,7 @@ static int replay_record(uint8_t type, const uint8_t *payload, size_t len, void 
     work_init(&w, NULL);
     int rv = prepare(s, &w, type == WAL_RECORD_BIN, (const char *)payload, len);
     if (rv == ST_OK)
-        rv = apply(s, &w);
+        rv = apply(s, &w, (const char *)payload, len);
     work_fini(&w);
     return rv;
 }
@@ -352,23 +421,15 @@ static int write_points(st_shard *s, bool bin, const char *data, size_t len,
      * were. A point's `line` is its line (without the newline) or its whole
      * binary record, and records concatenate as they are. */
     size_t accepted = 0;
-    for (size_t p = 0; p < wp->b.npoints; p++)
+    for (size_t p = 0; p < wp->npoints; p++)
         accepted += wp->ids[p] != 0;
-    res->dropped += wp->b.npoints - accepted + wp->b.nerrors;
+    res->dropped += wp->npoints - accepted + wp->nerrors;
     if (accepted == 0)
         goto out;
     const char *rec = data;
     size_t rec_len = len;
-    if (accepted != wp->b.npoints || wp->b.nerrors) {
-        st_buf_reset(&wp->payload);
-        for (size_t p = 0; p < wp->b.npoints && rv == ST_OK; p++) {
-            if (wp->ids[p] == 0)
-                continue;
-            rv = st_buf_append(&wp->payload, wp->b.points[p].line.p, wp->b.points[p].line.len);
-            if (rv == ST_OK && !bin)
-                rv = st_buf_putc(&wp->payload, '\n');
-        }
-        if (rv != ST_OK)
+    if (accepted != wp->npoints || wp->nerrors) {
+        if ((rv = accepted_payload(wp, data, len)) != ST_OK)
             goto out;
         rec = wp->payload.p;
         rec_len = wp->payload.len;
@@ -380,7 +441,7 @@ static int write_points(st_shard *s, bool bin, const char *data, size_t len,
     pthread_rwlock_rdlock(&s->gate);
     rv = st_wal_append(s->wal, bin ? WAL_RECORD_BIN : WAL_RECORD_LP, rec, rec_len);
     if (rv == ST_OK)
-        rv = apply(s, wp);
+        rv = apply(s, wp, data, len);
     pthread_rwlock_unlock(&s->gate);
     if (rv == ST_OK)
         res->written += accepted;

@@ -30,7 +30,6 @@ struct sbatch {
     const Strata__ShardGroup *group; /* in the held catalogue */
     const Strata__Shard *shard;
     struct st_buf points; /* binary point records (ptbin.h); kept across requests */
-    struct st_buf packed; /* the DataRequest; kept across requests */
     struct st_buf hint;   /* the same with replay=true, packed on demand */
     uint32_t count;
     unsigned acks, hinted, need;
@@ -70,7 +69,6 @@ static void ctx_free(void *p)
     st_buf_fini(&c->errs);
     for (size_t i = 0; i < c->capsb; i++) {
         st_buf_fini(&c->sb[i].points);
-        st_buf_fini(&c->sb[i].packed);
         st_buf_fini(&c->sb[i].hint);
     }
     free(c->sb);
@@ -152,7 +150,6 @@ static struct sbatch *batch_for(struct wctx *c, const Strata__ShardGroup *g, con
         for (size_t i = c->capsb; i < cap; i++) {
             memset(&n[i], 0, sizeof(n[i]));
             st_buf_init(&n[i].points);
-            st_buf_init(&n[i].packed);
             st_buf_init(&n[i].hint);
         }
         c->sb = n;
@@ -240,8 +237,10 @@ static int fail(struct st_write_res *res, int status, const char *msg)
     return st_buf_puts(&res->error, msg) == ST_OK ? ST_OK : ST_ENOMEM;
 }
 
-static int pack_batch(const Strata__Catalogue *cat, const struct st_write_env *env,
-                      struct sbatch *b, bool replay, struct st_buf *out)
+/* The DataRequest of @b, borrowing from it: @wb is its write_batch. */
+static void batch_request(const Strata__Catalogue *cat, const struct st_write_env *env,
+                          struct sbatch *b, bool replay, Strata__WriteBatch *wb_,
+                          Strata__DataRequest *dr_)
 {
     Strata__WriteBatch wb = STRATA__WRITE_BATCH__INIT;
     Strata__DataRequest dr = STRATA__DATA_REQUEST__INIT;
@@ -259,13 +258,38 @@ static int pack_batch(const Strata__Catalogue *cat, const struct st_write_env *e
     wb.replay = replay;
     dr.catalogue_index = cat->index;
     dr.req_case = STRATA__DATA_REQUEST__REQ_WRITE_BATCH;
-    dr.write_batch = &wb;
+    *wb_ = wb;
+    *dr_ = dr;
+    dr_->write_batch = wb_;
+}
+
+static int pack_batch(const Strata__Catalogue *cat, const struct st_write_env *env,
+                      struct sbatch *b, bool replay, struct st_buf *out)
+{
+    Strata__WriteBatch wb;
+    Strata__DataRequest dr;
+    batch_request(cat, env, b, replay, &wb, &dr);
     size_t n = strata__data_request__get_packed_size(&dr);
     st_buf_reset(out);
     if (st_buf_reserve(out, n) != ST_OK)
         return ST_ENOMEM;
     strata__data_request__pack(&dr, (uint8_t *)out->p);
     out->len = n;
+    return ST_OK;
+}
+
+/* @b's request packed straight into an RPC message: no buffer to copy it
+ * from. */
+static int pack_msg(const Strata__Catalogue *cat, const struct st_write_env *env, struct sbatch *b,
+                    st_rpc_msg **out)
+{
+    Strata__WriteBatch wb;
+    Strata__DataRequest dr;
+    batch_request(cat, env, b, false, &wb, &dr);
+    size_t n = strata__data_request__get_packed_size(&dr);
+    if (st_rpc_msg_alloc(n, out) != ST_OK)
+        return ST_ENOMEM;
+    strata__data_request__pack(&dr, st_rpc_msg_body(*out));
     return ST_OK;
 }
 
@@ -373,34 +397,52 @@ static int replicate(struct wctx *c, const struct st_write_req *req, struct fan 
         struct sbatch *b = &c->sb[i];
         st_buf_reset(&b->hint);
         b->need = needed(req->consistency, (unsigned)b->shard->n_owners);
-        if ((rv = pack_batch(cat, env, b, false, &b->packed)) != ST_OK)
+        st_rpc_msg *msg = NULL;
+        if ((rv = pack_msg(cat, env, b, &msg)) != ST_OK)
             break;
-        for (size_t k = 0; k < b->shard->n_owners && rv == ST_OK; k++) {
-            uint64_t id = b->shard->owners[k];
-            struct st_owner *w = st_owners_get(env->owners, cat, id);
-            if (w == NULL) {
-                snprintf(b->why, sizeof(b->why), "data node %" PRIu64 " is not reachable", id);
+        /* Each owner's send takes a message: the ones before the last get
+         * copies, the last the original. A send waits for the next owner
+         * to be known; k == n_owners (w NULL) sends the one waiting. */
+        struct st_owner *send_to = NULL;
+        for (size_t k = 0; k <= b->shard->n_owners && rv == ST_OK; k++) {
+            struct st_owner *w = NULL;
+            if (k < b->shard->n_owners) {
+                uint64_t id = b->shard->owners[k];
+                w = st_owners_get(env->owners, cat, id);
+                if (w == NULL) {
+                    snprintf(b->why, sizeof(b->why), "data node %" PRIu64 " is not reachable", id);
+                    continue;
+                }
+                const Strata__DataNode *n = st_cat_node(cat, id);
+                if (n->status == STRATA__NODE_STATUS__DOWN || st_owner_has_hints(w)) {
+                    if (b->why[0] == '\0')
+                        snprintf(b->why, sizeof(b->why), "data node %" PRIu64 " (%s) is %s", id,
+                                 n->rpc_addr,
+                                 n->status == STRATA__NODE_STATUS__DOWN ? "down"
+                                                                        : "catching up on hints");
+                    hint(f, b, w);
+                    continue;
+                }
+            }
+            if (send_to == NULL) {
+                send_to = w;
                 continue;
             }
-            const Strata__DataNode *n = st_cat_node(cat, id);
-            if (n->status == STRATA__NODE_STATUS__DOWN || st_owner_has_hints(w)) {
-                if (b->why[0] == '\0')
-                    snprintf(
-                        b->why, sizeof(b->why), "data node %" PRIu64 " (%s) is %s", id, n->rpc_addr,
-                        n->status == STRATA__NODE_STATUS__DOWN ? "down" : "catching up on hints");
-                hint(f, b, w);
-                continue;
+            st_rpc_msg *m = msg;
+            if (w != NULL && st_rpc_msg_dup(msg, &m) != ST_OK) {
+                rv = ST_ENOMEM;
+                break;
             }
+            if (w == NULL)
+                msg = NULL; /* the last send takes the original */
             st_rpc_pending *p;
-            int srv = st_rpc_start(st_owner_client(w), b->packed.p, b->packed.len, 1000,
-                                   (int)timeout, &p);
-            if (srv != ST_OK) {
-                hint(f, b, w);
-                continue;
-            }
-            if ((rv = add_call(c, p, w, i)) != ST_OK)
+            if (st_rpc_start_msg(st_owner_client(send_to), m, 1000, (int)timeout, &p) != ST_OK)
+                hint(f, b, send_to);
+            else if ((rv = add_call(c, p, send_to, i)) != ST_OK)
                 st_rpc_finish(p, &c->resp);
+            send_to = w;
         }
+        st_rpc_msg_free(msg);
     }
     for (size_t i = 0; i < c->ncalls; i++) {
         struct call *k = &c->calls[i];
@@ -652,7 +694,6 @@ out:
     for (size_t i = 0; i < c->nsb; i++) {
         if (c->sb[i].points.cap > (8u << 20)) {
             st_buf_fini(&c->sb[i].points);
-            st_buf_fini(&c->sb[i].packed);
             st_buf_fini(&c->sb[i].hint);
         }
     }

@@ -201,6 +201,47 @@ START_TEST(test_cache_many_entries_grow_table)
 }
 END_TEST
 
+/* Values live in runs of at most a few hundred slots: a delete across
+ * runs that were never joined, appends after it (in and out of order), and
+ * memory that follows the values put instead of doubling in lockstep (a
+ * regular workload grew every entry's array in the same batch, and the cache
+ * held twice its values' size when a flush began). */
+START_TEST(test_cache_runs_delete_and_memory)
+{
+    for (int t = 0; t < 1000; t++)
+        PUT_F(3, "v", t, (double)t);
+    uint32_t ids[] = {3};
+    ck_assert_uint_eq(st_cache_delete(c, ids, 1, 300, 699), 400);
+    PUT_F(3, "v", 1000, 1000.0);
+    PUT_F(3, "v", 500, -500.0);
+    PUT_F(3, "v", 0, -1.0);
+    struct st_cache_view v;
+    ck_assert_int_eq(st_cache_find(c, 3, S("v"), &v), ST_OK);
+    ck_assert_uint_eq(v.n, 602);
+    for (size_t i = 1; i < v.n; i++)
+        ck_assert_int_lt(v.t[i - 1], v.t[i]);
+    ck_assert_double_eq(v.v[0].f, -1.0);
+    ck_assert_int_eq(v.t[300], 500);
+    ck_assert_double_eq(v.v[300].f, -500.0);
+    ck_assert_int_eq(v.t[601], 1000);
+
+    /* 500 entries of 600 values each: 24 bytes a value, plus slack under
+     * one run per entry. Doubled arrays would hold 1024 slots each. */
+    st_cache *d;
+    ck_assert_int_eq(st_cache_open(&d), ST_OK);
+    for (int t = 0; t < 600; t++) {
+        for (uint32_t s = 1; s <= 500; s++) {
+            union st_value x = {.f = t};
+            ck_assert_int_eq(st_cache_put(d, s, S("v"), ST_FIELD_FLOAT, t, &x), ST_OK);
+        }
+    }
+    size_t values = (size_t)500 * 600 * (sizeof(int64_t) + sizeof(union st_value));
+    ck_assert_uint_gt(st_cache_bytes(d), values);
+    ck_assert_uint_lt(st_cache_bytes(d), values + (size_t)500 * 256 * 24 + (1u << 20));
+    st_cache_close(d);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cache");
@@ -213,6 +254,7 @@ int main(void)
     tcase_add_test(tc, test_cache_types_and_strings);
     tcase_add_test(tc, test_cache_each_in_series_field_order);
     tcase_add_test(tc, test_cache_many_entries_grow_table);
+    tcase_add_test(tc, test_cache_runs_delete_and_memory);
     suite_add_tcase(s, tc);
     return t_run_suite(s);
 }

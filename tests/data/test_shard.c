@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "index.h"
 #include "lineproto.h"
 #include "ptbin.h"
 #include "shard.h"
@@ -238,6 +239,120 @@ START_TEST(test_shard_flush_compact_precedence)
 }
 END_TEST
 
+static int c_series(void *arg, struct st_slice key)
+{
+    (void)key;
+    ((size_t *)arg)[0]++;
+    return ST_OK;
+}
+
+static int c_field(void *arg, struct st_slice field, enum st_field_type type)
+{
+    (void)arg, (void)field, (void)type;
+    return ST_OK;
+}
+
+/* Counts the series (n[0]) and values (n[1]) of @m, and sums their float
+ * values (*sum). */
+static double sum;
+static int c_value(void *arg, const struct st_point_value *pv)
+{
+    ((size_t *)arg)[1]++;
+    if (pv->type == ST_FIELD_FLOAT)
+        sum += pv->v.f;
+    return ST_OK;
+}
+
+static void COUNT(const char *m, size_t *series, size_t *values)
+{
+    size_t n[2] = {0, 0};
+    sum = 0;
+    struct st_shard_read_cb cb = {c_series, c_field, c_value, n};
+    struct st_slice ms = {m, (uint32_t)strlen(m)};
+    ck_assert_int_eq(st_shard_read_raw(sh, ms, NULL, 0, ALL, &cb), ST_OK);
+    *series = n[0];
+    *values = n[1];
+}
+
+/* The shard parses (or decodes) a batch a few hundred points at a time:
+ * refusals on both sides of those chunks keep every good point, the WAL
+ * keeps exactly the accepted ones, and a corrupt binary record late in a
+ * batch refuses all of it before any series is created. */
+START_TEST(test_shard_batches_span_chunks)
+{
+    struct st_buf lp;
+    st_buf_init(&lp);
+    double want = 0;
+    for (int i = 0; i < 1500; i++) {
+        if (i == 3 || i == 1100)
+            st_buf_printf(&lp, "bad line %d\n", i);
+        else if (i == 600)
+            st_buf_printf(&lp, "c,h=h%d v=1i %d\n", i % 7, i);
+        else if (i == 1400)
+            st_buf_printf(&lp, "c,time=x v=1 %d\n", i);
+        else {
+            st_buf_printf(&lp, "c,h=h%d v=%d %d\n", i % 7, i, i);
+            want += i;
+        }
+    }
+    ck_assert_int_eq(st_shard_write(sh, lp.p, lp.len, &res), ST_OK);
+    ck_assert_uint_eq(res.written, 1496);
+    ck_assert_uint_eq(res.dropped, 4);
+    ck_assert_ptr_nonnull(strstr(res.errors.p, "unable to parse 'bad line 1100'"));
+    ck_assert_ptr_nonnull(strstr(res.errors.p, "field type conflict"));
+    size_t ns, nv;
+    COUNT("c", &ns, &nv);
+    ck_assert_uint_eq(ns, 7);
+    ck_assert_uint_eq(nv, 1496);
+    ck_assert_double_eq(sum, want);
+    st_shard_close(sh);
+    open_shard();
+    COUNT("c", &ns, &nv);
+    ck_assert_uint_eq(nv, 1496);
+    ck_assert_double_eq(sum, want);
+
+    /* Binary: a conflict past the first chunk drops that point alone. */
+    st_buf_reset(&lp);
+    for (int i = 0; i < 1300; i++)
+        st_buf_printf(&lp, "d,h=h%d v=%d%s %d\n", i % 5, i, i == 900 ? "i" : "", i);
+    ck_assert_int_eq(WRITE_BIN(lp.p), ST_OK);
+    ck_assert_uint_eq(res.written, 1299);
+    ck_assert_uint_eq(res.dropped, 1);
+    COUNT("d", &ns, &nv);
+    ck_assert_uint_eq(nv, 1299);
+
+    /* Binary: record 1201 of 1300 is cut short. */
+    struct st_lp_batch b;
+    struct st_buf key, bin;
+    st_lp_batch_init(&b);
+    st_buf_init(&key);
+    st_buf_init(&bin);
+    st_buf_reset(&lp);
+    for (int i = 0; i < 1300; i++)
+        st_buf_printf(&lp, "e,h=h%d v=%d %d\n", i, i, i);
+    ck_assert_int_eq(st_lp_parse(&b, lp.p, lp.len, ST_PRECISION_NS, 0), ST_OK);
+    size_t bad_at = 0;
+    for (size_t i = 0; i < b.npoints; i++) {
+        if (i == 1200)
+            bad_at = bin.len;
+        st_buf_reset(&key);
+        ck_assert_int_eq(st_lp_series_key(&key, &b, &b.points[i]), ST_OK);
+        struct st_slice k = {key.p, (uint32_t)key.len};
+        ck_assert_int_eq(st_ptbin_append(&bin, k, &b, &b.points[i]), ST_OK);
+    }
+    bin.p[bad_at] = 2; /* the record's length: 2 bytes, too short for a point */
+    ck_assert_int_eq(st_shard_write_bin(sh, bin.p, bin.len, &res), ST_ECORRUPT);
+    COUNT("e", &ns, &nv);
+    ck_assert_uint_eq(nv, 0);
+    uint32_t id;
+    ck_assert_int_eq(st_index_lookup(st_shard_index(sh), "e,h=h0", 6, &id), ST_ENOTFOUND);
+    st_buf_fini(&bin);
+    st_buf_fini(&key);
+    st_lp_batch_fini(&b);
+    st_buf_fini(&lp);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("shard");
@@ -249,6 +364,7 @@ int main(void)
     tcase_add_test(tc, test_shard_replay_after_reopen);
     tcase_add_test(tc, test_shard_binary_batches);
     tcase_add_test(tc, test_shard_flush_compact_precedence);
+    tcase_add_test(tc, test_shard_batches_span_chunks);
     suite_add_tcase(s, tc);
     return t_run_suite(s);
 }
