@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dtoa.h"
 #include "err.h"
 #include "qadmin_int.h"
 #include "query.h"
@@ -18,6 +19,31 @@ static int64_t now_ns(void)
 
 /* SELECT ... INTO ----------------------------------------------------------------------------- */
 
+/* Appends finite @f as a line-protocol float in the fewest digits that read
+ * back as @f, d[.ddd][e-x] ("4.75e1" for 47.5): InfluxDB's points keep the
+ * float exactly, so what matters is the value the write path reads, not how
+ * the text spells it. */
+static int put_float(struct st_buf *b, double f)
+{
+    if (f == 0)
+        return st_buf_puts(b, signbit(f) ? "-0" : "0");
+    char p[ST_DTOA_DIGITS + 2];
+    size_t k = 0;
+    if (f < 0)
+        p[k++] = '-';
+    char d[ST_DTOA_DIGITS];
+    int e;
+    int n = st_dtoa_shortest(fabs(f), d, &e);
+    p[k++] = d[0];
+    if (n > 1) {
+        p[k++] = '.';
+        memcpy(p + k, d + 1, (size_t)n - 1);
+        k += (size_t)n - 1;
+    }
+    int rv = st_buf_append(b, p, k);
+    return rv == ST_OK && e != 0 ? st_buf_printf(b, "e%d", e) : rv;
+}
+
 /* Appends @v as a line-protocol field value; false when InfluxDB could not
  * store it (NaN, infinities: NewPoint refuses the point). */
 static bool put_field_value(struct st_buf *b, const struct st_qv *v, int *rv)
@@ -26,7 +52,7 @@ static bool put_field_value(struct st_buf *b, const struct st_qv *v, int *rv)
     case ST_QV_FLOAT:
         if (!isfinite(v->f))
             return false;
-        *rv = st_buf_printf(b, "%.17g", v->f);
+        *rv = put_float(b, v->f);
         return true;
     case ST_QV_INT:
         *rv = st_buf_printf(b, "%" PRId64 "i", v->i);

@@ -2,27 +2,20 @@
  *
  * Floats: Go prints the shortest decimal that reads back as the same
  * float64, the nearest one when two have that length (strconv, precision
- * -1). C has no such conversion, so the digits come from glibc's exactly
- * rounded printf and are checked with strtod: for a normal double any
- * decimal of at most 15 digits that reads back is the only one of its
- * length and is what %.14e rounds to (15 digits are closer together than
- * a double's rounding interval is wide), so 15 digits with trailing zeros
- * trimmed are the shortest when they read back; otherwise 16 digits (the
- * rounded ones, else their neighbour on the other side of the value, as
- * Go takes it at the edge of an asymmetric interval), otherwise 17, which
- * always read back. Subnormals have wider intervals and try every length.
+ * -1). The digits come from common/dtoa.c (Schubfach: a few 128-bit
+ * multiplications against a table of powers of ten, exact for every
+ * double, subnormals and the asymmetric intervals at powers of two
+ * included); this file only lays them out in Go's 'f' and 'e' formats.
  *
  * Times: nanoseconds split with floor division into days and the time of
  * day; the civil date comes from Howard Hinnant's days_from_civil inverse.
  * An int64 of nanoseconds spans the years 1677 to 2262, so the year always
  * has four digits, as Go prints years 0 to 9999.
  */
-#include <float.h>
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "dtoa.h"
 #include "err.h"
 #include "influxql.h"
 #include "qout_int.h"
@@ -30,77 +23,10 @@
 
 /* Digits of a positive finite double: d[0..n), value d0.d1d2... * 10^e. */
 struct digits {
-    char d[24];
+    char d[ST_DTOA_DIGITS];
     int n;
     int e;
 };
-
-/* Reads the digits and exponent out of printf's "%.*e" text. */
-static void parse_e(const char *s, struct digits *x)
-{
-    x->n = 0;
-    for (; *s != 'e'; s++)
-        if (*s != '.')
-            x->d[x->n++] = *s;
-    x->e = atoi(s + 1);
-}
-
-static double read_back(const struct digits *x)
-{
-    char s[48];
-    snprintf(s, sizeof s, "%c.%.*se%d", x->d[0], x->n - 1, x->d + 1, x->e);
-    return strtod(s, NULL);
-}
-
-/* Steps @x one unit of its last digit toward @up, keeping its length. */
-static void step(struct digits *x, bool up)
-{
-    int i = x->n - 1;
-    if (up) {
-        while (i >= 0 && x->d[i] == '9')
-            x->d[i--] = '0';
-        if (i < 0) { /* 9.99 -> 10.0: 1.00 one decade up */
-            x->d[0] = '1';
-            x->e++;
-        } else {
-            x->d[i]++;
-        }
-        return;
-    }
-    while (x->d[i] == '0')
-        x->d[i--] = '9';
-    x->d[i]--;
-    if (x->d[0] == '0') { /* 1.00 -> 0.99: 9.99 one decade down */
-        memset(x->d, '9', (size_t)x->n);
-        x->e--;
-    }
-}
-
-/* The @n-digit decimal Go would take for @a, if one reads back as @a. */
-static bool try_len(double a, int n, struct digits *x)
-{
-    char s[48];
-    snprintf(s, sizeof s, "%.*e", n - 1, a);
-    parse_e(s, x);
-    double r = strtod(s, NULL);
-    if (r == a)
-        return true;
-    step(x, r < a);
-    return read_back(x) == a;
-}
-
-static void shortest(double a, struct digits *x)
-{
-    if (a >= DBL_MIN) {
-        if (!try_len(a, 15, x) && !try_len(a, 16, x))
-            try_len(a, 17, x);
-    } else {
-        for (int n = 1; n <= 17 && !try_len(a, n, x); n++)
-            ;
-    }
-    while (x->n > 1 && x->d[x->n - 1] == '0')
-        x->n--;
-}
 
 /* Room for any float64 in 'f' format: 309 integer digits, or "0." and 323
  * zeros and 17 digits, and a sign. */
@@ -141,8 +67,14 @@ static size_t fmt_e(char *p, bool neg, const struct digits *x)
         memcpy(p + k, x->d + 1, (size_t)x->n - 1);
         k += (size_t)x->n - 1;
     }
-    int e = x->e;
-    k += (size_t)sprintf(p + k, e < 0 ? "e-%d" : "e+%02d", e < 0 ? -e : e);
+    int e = x->e < 0 ? -x->e : x->e;
+    p[k++] = 'e';
+    p[k++] = x->e < 0 ? '-' : '+';
+    if (e >= 100)
+        p[k++] = (char)('0' + e / 100);
+    if (e >= 10 || x->e >= 0)
+        p[k++] = (char)('0' + e / 10 % 10);
+    p[k++] = (char)('0' + e % 10);
     return k;
 }
 
@@ -152,7 +84,7 @@ static int put_float(struct st_buf *b, double v, bool json)
     struct digits x = {.d = "0", .n = 1, .e = 0};
     double a = fabs(v);
     if (a != 0)
-        shortest(a, &x);
+        x.n = st_dtoa_shortest(a, x.d, &x.e);
     bool e = json && a != 0 && (a < 1e-6 || a >= 1e21);
     size_t k = e ? fmt_e(p, signbit(v), &x) : fmt_f(p, signbit(v), &x);
     return st_buf_append(b, p, k);
