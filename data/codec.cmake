@@ -5,6 +5,7 @@ add_library(st_codec STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/codec_float.c
   ${CMAKE_CURRENT_SOURCE_DIR}/codec_int.c
   ${CMAKE_CURRENT_SOURCE_DIR}/codec_seq.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/codec_seq_read.c
   ${CMAKE_CURRENT_SOURCE_DIR}/codec_str.c
   ${CMAKE_CURRENT_SOURCE_DIR}/codec_ts.c
 )

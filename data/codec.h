@@ -9,9 +9,12 @@
  * Encoders append to a struct st_buf; on error they leave its length as it
  * was. Decoders borrow the input, write into caller-owned arrays, and treat
  * the input as hostile: anything malformed is ST_ECORRUPT, never a crash or
- * an out-of-bounds access. Every function is pure (no I/O, no global state)
- * and safe to call from any number of threads at once; each uses up to about
- * 40 KiB of stack (scratch arrays of ST_BLOCK_MAX_POINTS words). */
+ * an out-of-bounds access. Every function is pure (no I/O; its only state
+ * is a per-thread cache of tables derived from the input, invisible in the
+ * results) and safe to call from any number of threads at once; each uses up
+ * to about 40 KiB of stack (scratch arrays of ST_BLOCK_MAX_POINTS words), and
+ * a thread that decodes keeps about 80 KiB of Huffman tables (allocated for
+ * its first Huffman-coded column, freed when it exits). */
 #ifndef ST_CODEC_H
 #define ST_CODEC_H
 

@@ -224,6 +224,7 @@ static inline uint64_t cb_get_lb(struct cb_br *r)
 
 #define CB_HUFF_MAX_ALPHA 64 /* values in the Huffman window at most */
 #define CB_HUFF_MAX_LEN 15   /* longest code */
+#define CB_RANGE_MAX 65536   /* largest R of the RANGE mode */
 
 struct cb_plan {
     unsigned mode;  /* CB_SEQ_* */
@@ -244,8 +245,23 @@ void cb_seq_plan(const uint64_t *r, size_t m, struct cb_plan *plan);
 /* Writes @r[0..m) as @plan (from cb_seq_plan over the same values) says. */
 void cb_seq_write(struct cb_bw *w, const uint64_t *r, size_t m, const struct cb_plan *plan);
 
-/* Reads @m words into @r (caller-owned). False on malformed input. */
+/* The RANGE group size for @R (2..CB_RANGE_MAX): the k in 1..64 with
+ * R^k <= 2^64 - 1 that minimizes bits(R^k - 1) / k, smallest k on ties, in
+ * *@k; returns the powers of R, pows[0..k], valid until the next call on
+ * this thread. */
+const uint64_t *cb_range_group(uint64_t R, unsigned *k);
+
+/* Bits of @m words in RANGE groups of @k with the powers @pows. */
+uint64_t cb_range_cost(size_t m, unsigned k, const uint64_t *pows);
+
+/* Reads @m words into @r (caller-owned). False on malformed input
+ * (codec_seq_read.c). */
 bool cb_seq_read(struct cb_br *b, uint64_t *r, size_t m);
+
+/* As cb_seq_read, but @r gets the running sums of the words from @start:
+ * r[i] = start + w[0] + ... + w[i] (modulo 2^64). Undoing one order of
+ * differences while decoding saves a second pass over @r. */
+bool cb_seq_read_sums(struct cb_br *b, uint64_t *r, size_t m, uint64_t start);
 
 /* ---- Integer-like columns (codec_ts.c) ---------------------------------------
  *

@@ -18,8 +18,9 @@
  *        series with one missing point, a gauge that rarely moves.
  *
  * The planner computes the exact cost of each mode and keeps the smallest;
- * the reader checks every field it reads (widths, ranges, code lengths, the
- * Kraft sum, codes that lead nowhere) and reports malformed input as false.
+ * the reader (codec_seq_read.c) checks every field it reads (widths, ranges,
+ * code lengths, the Kraft sum, codes that lead nowhere) and reports
+ * malformed input as false.
  * Signed words are written zig-zagged with their bit length in front
  * (cb_put_lb), so small magnitudes stay short. Modes 5..7 are invalid. */
 #include <stdlib.h>
@@ -27,18 +28,15 @@
 
 #include "codec_bits.h"
 
-#define RANGE_MAX 65536 /* largest R of the RANGE mode */
 #define SIGN (UINT64_C(1) << 63)
 
 /* ---- RANGE: groups of k base-R digits ---------------------------------------- */
 
-/* The group size for @R (2..RANGE_MAX): the k in 1..64 with R^k <= 2^64 - 1
- * that minimizes bits(R^k - 1) / k, smallest k on ties, in *@k; returns
- * the powers of R, pows[0..k]. Encoder and decoder both call this for
- * every RANGE block, and a column's blocks mostly share R: the last answer
- * is kept per thread (computing it was ~6 % of a data node's CPU reading
- * the newest point of 1,000 series). */
-static const uint64_t *range_group(uint64_t R, unsigned *k)
+/* Encoder and decoder both call this for every RANGE block, and a
+ * column's blocks mostly share R: the last answer is kept per thread
+ * (computing it was ~6 % of a data node's CPU reading the newest point of
+ * 1,000 series). */
+const uint64_t *cb_range_group(uint64_t R, unsigned *k)
 {
     static _Thread_local struct {
         uint64_t R; /* 0: empty */
@@ -65,7 +63,7 @@ static const uint64_t *range_group(uint64_t R, unsigned *k)
     return last.pows;
 }
 
-static uint64_t range_cost(size_t m, unsigned k, const uint64_t *pows)
+uint64_t cb_range_cost(size_t m, unsigned k, const uint64_t *pows)
 {
     uint64_t bits = (uint64_t)(m / k) * cb_bitlen(pows[k] - 1);
     if (m % k)
@@ -317,10 +315,10 @@ void cb_seq_plan(const uint64_t *r, size_t m, struct cb_plan *plan)
     plan->mode = CB_SEQ_BITS;
     plan->width = cb_bitlen(span);
     plan->bits = 3 + cb_lb_cost(cb_zz(min)) + 7 + (uint64_t)m * plan->width;
-    if (span < RANGE_MAX) {
+    if (span < CB_RANGE_MAX) {
         unsigned k;
-        const uint64_t *pows = range_group(span + 1, &k);
-        uint64_t bits = 3 + cb_lb_cost(cb_zz(min)) + cb_lb_cost(span) + range_cost(m, k, pows);
+        const uint64_t *pows = cb_range_group(span + 1, &k);
+        uint64_t bits = 3 + cb_lb_cost(cb_zz(min)) + cb_lb_cost(span) + cb_range_cost(m, k, pows);
         if (bits < plan->bits) {
             plan->mode = CB_SEQ_RANGE;
             plan->range = span + 1;
@@ -354,7 +352,7 @@ void cb_seq_write(struct cb_bw *w, const uint64_t *r, size_t m, const struct cb_
         break;
     case CB_SEQ_RANGE: {
         unsigned k;
-        const uint64_t *pows = range_group(p->range, &k);
+        const uint64_t *pows = cb_range_group(p->range, &k);
         cb_put_lb(w, p->range - 1);
         for (size_t i = 0; i < m; i += k) {
             size_t j = m - i < k ? m - i : k;
@@ -398,230 +396,4 @@ void cb_seq_write(struct cb_bw *w, const uint64_t *r, size_t m, const struct cb_
         break;
     }
     }
-}
-
-/* ---- Reading ---------------------------------------------------------------- */
-
-/* Codes of at most this many bits decode with one table lookup. */
-#define HUFF_FAST_BITS 10
-
-/* A canonical code as the decoder walks it: the method of zlib's puff.c
- * (count and symbol, one bit at a time), plus a table for the short codes.
- * Bits come least significant first, so the first bit of a code is bit 0
- * of the next @fast_bits bits of input: @fast maps those bits to
- * (symbol << 4 | length) for every code of at most @fast_bits bits, at
- * every index whose low bits are that code in reading order; 0 elsewhere
- * (a longer code, or one that leads nowhere): the bit walk decides. */
-struct huff_dec {
-    uint16_t count[CB_HUFF_MAX_LEN + 1];    /* codes of each length */
-    uint16_t symbol[CB_HUFF_MAX_ALPHA + 1]; /* symbols by (length, value) */
-    unsigned fast_bits;
-    uint16_t fast[1u << HUFF_FAST_BITS];
-};
-
-/* @code's low @len bits in the opposite order. */
-static unsigned bit_reverse(unsigned code, unsigned len)
-{
-    unsigned r = 0;
-    for (unsigned i = 0; i < len; i++, code >>= 1)
-        r = r << 1 | (code & 1);
-    return r;
-}
-
-/* Fills h->fast from count and symbol (built by huff_build). */
-static void huff_build_fast(struct huff_dec *h)
-{
-    unsigned maxlen = 0;
-    for (unsigned len = 1; len <= CB_HUFF_MAX_LEN; len++)
-        if (h->count[len])
-            maxlen = len;
-    h->fast_bits = maxlen < HUFF_FAST_BITS ? maxlen : HUFF_FAST_BITS;
-    memset(h->fast, 0, sizeof(h->fast[0]) << h->fast_bits);
-    unsigned first = 0, index = 0; /* first code of this length, its symbol's index */
-    for (unsigned len = 1; len <= h->fast_bits; len++) {
-        for (unsigned c = 0; c < h->count[len]; c++) {
-            unsigned rev = bit_reverse(first + c, len);
-            uint16_t e = (uint16_t)(h->symbol[index + c] << 4 | len);
-            for (unsigned f = rev; f < (1u << h->fast_bits); f += 1u << len)
-                h->fast[f] = e;
-        }
-        index += h->count[len];
-        first = (first + h->count[len]) << 1;
-    }
-}
-
-/* Builds the decoder for @lens; false when no symbol has a code or the
- * lengths oversubscribe the code space (Kraft sum > 1). Incomplete codes
- * are fine: reading an unassigned code fails then. */
-static bool huff_build(struct huff_dec *h, const uint8_t *lens, unsigned k)
-{
-    memset(h->count, 0, sizeof(h->count));
-    for (unsigned s = 0; s < k; s++)
-        h->count[lens[s]]++;
-    if (h->count[0] == k)
-        return false;
-    int left = 1;
-    for (unsigned len = 1; len <= CB_HUFF_MAX_LEN; len++) {
-        left = 2 * left - h->count[len];
-        if (left < 0)
-            return false;
-    }
-    uint16_t offs[CB_HUFF_MAX_LEN + 1];
-    offs[1] = 0;
-    for (unsigned len = 1; len < CB_HUFF_MAX_LEN; len++)
-        offs[len + 1] = (uint16_t)(offs[len] + h->count[len]);
-    for (unsigned s = 0; s < k; s++)
-        if (lens[s])
-            h->symbol[offs[lens[s]]++] = (uint16_t)s;
-    huff_build_fast(h);
-    return true;
-}
-
-/* The next symbol, one bit at a time, or -1 for an unassigned code or the
- * end of input. */
-static int huff_decode_slow(struct cb_br *b, const struct huff_dec *h)
-{
-    int code = 0, first = 0, index = 0;
-    for (unsigned len = 1; len <= CB_HUFF_MAX_LEN; len++) {
-        code |= (int)cb_get(b, 1);
-        int count = h->count[len];
-        if (code - first < count)
-            return b->err ? -1 : h->symbol[index + (code - first)];
-        index += count;
-        first = (first + count) << 1;
-        code <<= 1;
-    }
-    return -1;
-}
-
-/* The next symbol, or -1 as huff_decode_slow. Loads whole bytes into the
- * reader's accumulator (as cb_get would) and looks the short codes up. */
-static inline int huff_decode(struct cb_br *b, const struct huff_dec *h)
-{
-    while (b->nacc < h->fast_bits && b->pos < b->len) {
-        b->acc |= (uint64_t)b->p[b->pos++] << b->nacc;
-        b->nacc += 8;
-    }
-    unsigned e = h->fast[b->acc & ((UINT64_C(1) << h->fast_bits) - 1)];
-    unsigned len = e & 15;
-    if (len == 0 || len > b->nacc)
-        return huff_decode_slow(b, h);
-    b->acc >>= len;
-    b->nacc -= len;
-    return (int)(e >> 4);
-}
-
-/* Reads @m HUFF words. The reader's state lives in locals in the loop (the
- * compiler keeps them in registers; through @b every step was a load and a
- * store) and goes back to @b around the rare slow steps: a code longer than
- * the table, an escaped value. */
-static bool huff_read(struct cb_br *b, const struct huff_dec *h, unsigned alpha, uint64_t base,
-                      uint64_t *r, size_t m)
-{
-    const uint8_t *p = b->p;
-    size_t len = b->len, pos = b->pos;
-    uint64_t acc = b->acc;
-    unsigned nacc = b->nacc, fast_bits = h->fast_bits;
-    uint64_t mask = (UINT64_C(1) << fast_bits) - 1;
-    for (size_t i = 0; i < m; i++) {
-        while (nacc < fast_bits && pos < len) {
-            acc |= (uint64_t)p[pos++] << nacc;
-            nacc += 8;
-        }
-        unsigned e = h->fast[acc & mask], l = e & 15;
-        if (l != 0 && l <= nacc && (e >> 4) < alpha) {
-            acc >>= l;
-            nacc -= l;
-            r[i] = base + (e >> 4);
-            continue;
-        }
-        b->pos = pos;
-        b->acc = acc;
-        b->nacc = nacc;
-        int s = huff_decode(b, h);
-        if (s < 0)
-            return false;
-        r[i] = (unsigned)s < alpha ? base + (unsigned)s : cb_unzz(cb_get_lb(b));
-        if (b->err)
-            return false;
-        pos = b->pos;
-        acc = b->acc;
-        nacc = b->nacc;
-    }
-    b->pos = pos;
-    b->acc = acc;
-    b->nacc = nacc;
-    return !b->err;
-}
-
-bool cb_seq_read(struct cb_br *b, uint64_t *r, size_t m)
-{
-    unsigned mode = (unsigned)cb_get(b, 3);
-    uint64_t base = cb_unzz(cb_get_lb(b));
-    if (b->err)
-        return false;
-    switch (mode) {
-    case CB_SEQ_CONST:
-        for (size_t i = 0; i < m; i++)
-            r[i] = base;
-        return true;
-    case CB_SEQ_BITS: {
-        unsigned w = (unsigned)cb_get(b, 7);
-        if (b->err || w > 64 || (uint64_t)m * w > cb_br_left(b))
-            return false;
-        for (size_t i = 0; i < m; i++)
-            r[i] = base + cb_get(b, w);
-        return !b->err;
-    }
-    case CB_SEQ_RANGE: {
-        uint64_t span = cb_get_lb(b);
-        if (b->err || span == 0 || span >= RANGE_MAX)
-            return false;
-        uint64_t R = span + 1;
-        unsigned k;
-        const uint64_t *pows = range_group(R, &k);
-        if (range_cost(m, k, pows) > cb_br_left(b))
-            return false;
-        for (size_t i = 0; i < m; i += k) {
-            size_t j = m - i < k ? m - i : k;
-            uint64_t g = cb_get(b, cb_bitlen(pows[j] - 1));
-            if (g >= pows[j])
-                return false;
-            for (size_t t = 0; t < j; t++) {
-                r[i + t] = base + g % R;
-                g /= R;
-            }
-        }
-        return !b->err;
-    }
-    case CB_SEQ_SPARSE: {
-        uint64_t nexc = cb_get_lb(b);
-        unsigned ibits = cb_bitlen(m - 1);
-        size_t next = 0; /* words before this index are filled */
-        if (b->err || nexc > m)
-            return false;
-        for (uint64_t e = 0; e < nexc; e++) {
-            uint64_t i = cb_get(b, ibits);
-            if (b->err || i < next || i >= m)
-                return false;
-            while (next < i)
-                r[next++] = base;
-            r[next++] = base + cb_unzz(cb_get_lb(b));
-        }
-        while (next < m)
-            r[next++] = base;
-        return !b->err;
-    }
-    case CB_SEQ_HUFF: {
-        uint8_t lens[CB_HUFF_MAX_ALPHA + 1];
-        unsigned alpha = (unsigned)cb_get(b, 6) + 1;
-        for (unsigned s = 0; s <= alpha; s++)
-            lens[s] = (uint8_t)cb_get(b, 4);
-        struct huff_dec h;
-        if (b->err || !huff_build(&h, lens, alpha + 1))
-            return false;
-        return huff_read(b, &h, alpha, base, r, m);
-    }
-    }
-    return false; /* modes 5..7 */
 }

@@ -170,11 +170,16 @@ int cb_words_decode(const uint8_t *p, size_t len, unsigned kind, uint64_t *v, si
         v[j] = cb_unzz(cb_get_lb(&b));
     if (b.err)
         return ST_ECORRUPT;
-    if (count > heads && !cb_seq_read(&b, v + heads, count - heads))
+    /* Order 1 and 2 read the residuals as running sums from the last head:
+     * the values for order 1, the deltas for order 2, which one pass of
+     * integrate() then sums. */
+    if (count > heads && !(k == 0 ? cb_seq_read(&b, v + heads, count - heads)
+                                  : cb_seq_read_sums(&b, v + heads, count - heads, v[heads - 1])))
         return ST_ECORRUPT;
     if (!cb_br_done(&b))
         return ST_ECORRUPT;
-    integrate(v, count, k);
+    if (k == 2)
+        integrate(v, count, 1);
     *n = count;
     return ST_OK;
 }

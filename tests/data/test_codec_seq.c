@@ -1,7 +1,8 @@
 /* Unit tests of the residual packer shared by data/codec's integer-like
- * columns (codec_seq.c, private API in codec_bits.h): each mode is chosen
- * where it should be, its cost estimate is exact, and malformed fields are
- * refused. */
+ * columns (codec_seq.c, codec_seq_read.c, private API in codec_bits.h):
+ * each mode is chosen where it should be, its cost estimate is exact,
+ * malformed fields are refused, the HUFF reader agrees with a bit-by-bit
+ * reference on any stream, and the running sums are those of the words. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,6 +198,312 @@ START_TEST(test_codec_seq_rejects_bad_fields)
 }
 END_TEST
 
+/* ---- HUFF against a reference reader ------------------------------------------
+ *
+ * The reader decodes HUFF with a table of up to three codes per lookup,
+ * word-at-a-time refills, a tail loop, a slow path and a per-thread cache
+ * of tables. The reference below is the plainest reading of the format
+ * (docs/storage-codecs.md): puff's bit-by-bit walk over canonical codes.
+ * On any stream, valid or damaged, both must agree on success, on every
+ * word, and on where the stream ends. */
+
+/* Reads a HUFF stream of @m words into @r; *@done: cb_br_done after it. */
+static bool ref_huff(const uint8_t *p, size_t len, uint64_t *r, size_t m, bool *done)
+{
+    struct cb_br b;
+    cb_br_init(&b, p, len);
+    *done = false;
+    if (cb_get(&b, 3) != CB_SEQ_HUFF)
+        return false;
+    uint64_t base = cb_unzz(cb_get_lb(&b));
+    unsigned alpha = (unsigned)cb_get(&b, 6) + 1;
+    uint8_t lens[CB_HUFF_MAX_ALPHA + 1];
+    unsigned count[CB_HUFF_MAX_LEN + 1] = {0}, symbol[CB_HUFF_MAX_ALPHA + 1],
+                                     offs[CB_HUFF_MAX_LEN + 2];
+    for (unsigned s = 0; s <= alpha; s++)
+        count[lens[s] = (uint8_t)cb_get(&b, 4)]++;
+    if (b.err || count[0] == alpha + 1)
+        return false;
+    int left = 1;
+    for (unsigned l = 1; l <= CB_HUFF_MAX_LEN; l++)
+        if ((left = 2 * left - (int)count[l]) < 0)
+            return false;
+    offs[1] = 0;
+    for (unsigned l = 1; l <= CB_HUFF_MAX_LEN; l++)
+        offs[l + 1] = offs[l] + count[l];
+    for (unsigned s = 0; s <= alpha; s++)
+        if (lens[s])
+            symbol[offs[lens[s]]++] = s;
+    for (size_t i = 0; i < m; i++) {
+        unsigned code = 0, first = 0, index = 0, l;
+        for (l = 1; l <= CB_HUFF_MAX_LEN; l++) {
+            code |= (unsigned)cb_get(&b, 1);
+            if (b.err)
+                return false;
+            if (code - first < count[l])
+                break;
+            index += count[l];
+            first = (first + count[l]) << 1;
+            code <<= 1;
+        }
+        if (l > CB_HUFF_MAX_LEN)
+            return false;
+        unsigned s = symbol[index + (code - first)];
+        r[i] = s < alpha ? base + s : cb_unzz(cb_get_lb(&b));
+        if (b.err)
+            return false;
+    }
+    *done = cb_br_done(&b);
+    return true;
+}
+
+/* Decodes @p with cb_seq_read and cb_seq_read_sums and with ref_huff, and
+ * checks that they agree. */
+static void AGREE(const uint8_t *p, size_t len, size_t m)
+{
+    uint64_t want[MAXP], got[MAXP], sums[MAXP];
+    bool done, ok = ref_huff(p, len, want, m, &done);
+    /* Exactly sized heap copies: ASan sees a read past the end. */
+    uint8_t *copy = malloc(len ? len : 1);
+    ck_assert_ptr_nonnull(copy);
+    memcpy(copy, p, len);
+    struct cb_br b;
+    cb_br_init(&b, copy, len);
+    if (len == 0 || (copy[0] & 7) != CB_SEQ_HUFF) { /* damage changed the mode */
+        (void)cb_seq_read(&b, got, m);
+        free(copy);
+        return;
+    }
+    ck_assert_int_eq(cb_seq_read(&b, got, m), ok);
+    if (ok) {
+        ck_assert_int_eq(memcmp(got, want, m * sizeof(*got)), 0);
+        ck_assert_int_eq(cb_br_done(&b), done);
+    }
+    uint64_t start = rnd();
+    cb_br_init(&b, copy, len);
+    ck_assert_int_eq(cb_seq_read_sums(&b, sums, m, start), ok);
+    if (ok) {
+        size_t i = 0;
+        while (i < m && sums[i] == (start += want[i])) /* one check: Check logs each */
+            i++;
+        ck_assert_uint_eq(i, m);
+        ck_assert_int_eq(cb_br_done(&b), done);
+    }
+    free(copy);
+}
+
+/* Random code lengths for symbols 0..@alpha: each symbol, in random order,
+ * gets a length from 1..@maxlen (short ones likelier) while the Kraft sum
+ * stays <= 1, or 0; the escape is used with probability 1/2. The code may
+ * be incomplete. Returns the number of symbols with a code. */
+static unsigned random_lens(unsigned alpha, unsigned maxlen, uint8_t *lens)
+{
+    unsigned order[CB_HUFF_MAX_ALPHA + 1], used = 0;
+    uint64_t room = UINT64_C(1) << CB_HUFF_MAX_LEN; /* 2^15 * (1 - Kraft sum) */
+    for (unsigned s = 0; s <= alpha; s++)
+        order[s] = s;
+    for (unsigned s = alpha; s > 0; s--) {
+        unsigned j = (unsigned)(rnd() % (s + 1)), t = order[s];
+        order[s] = order[j];
+        order[j] = t;
+    }
+    memset(lens, 0, alpha + 1);
+    for (unsigned k = 0; k <= alpha; k++) {
+        unsigned s = order[k];
+        if (s == alpha && rnd() % 2)
+            continue;
+        unsigned l = 1 + (unsigned)(rnd() % maxlen);
+        if (rnd() % 2)
+            l = 1 + (l - 1) / 2;
+        while (l <= CB_HUFF_MAX_LEN && (UINT64_C(1) << (CB_HUFF_MAX_LEN - l)) > room)
+            l++;
+        if (l > CB_HUFF_MAX_LEN)
+            break;
+        lens[s] = (uint8_t)l;
+        room -= UINT64_C(1) << (CB_HUFF_MAX_LEN - l);
+        used++;
+    }
+    return used;
+}
+
+/* Writes a HUFF stream of @m words drawn from the symbols @lens codes (the
+ * escape as a random 64-bit word) with cb_seq_write, into f.out. */
+static void write_huff(const uint8_t *lens, unsigned alpha, uint64_t base, uint64_t *r, size_t m)
+{
+    unsigned coded[CB_HUFF_MAX_ALPHA + 1], n = 0;
+    for (unsigned s = 0; s <= alpha; s++)
+        if (lens[s])
+            coded[n++] = s;
+    for (size_t i = 0; i < m; i++) {
+        unsigned s = coded[rnd() % n];
+        uint64_t v = base + s;
+        if (s == alpha) /* an escaped word outside the window */
+            do
+                v = rnd() >> (rnd() % 64);
+            while (!cb_lt(v, base) && v - base < alpha);
+        r[i] = v;
+    }
+    struct cb_plan plan;
+    memset(&plan, 0, sizeof(plan));
+    plan.mode = CB_SEQ_HUFF;
+    plan.base = base;
+    plan.alpha = alpha;
+    memcpy(plan.lens, lens, alpha + 1);
+    st_buf_reset(&f.out);
+    struct cb_bw w;
+    cb_bw_init(&w, &f.out);
+    cb_seq_write(&w, r, m, &plan);
+    ck_assert_int_eq(cb_bw_finish(&w), ST_OK);
+}
+
+START_TEST(test_codec_seq_huff_matches_reference)
+{
+    uint64_t r[MAXP];
+    uint8_t lens[CB_HUFF_MAX_ALPHA + 1];
+    for (int trial = 0; trial < 3000; trial++) {
+        /* Small alphabets of short codes fill the table with pairs and
+         * triples; long ones (up to 15 bits) need the bit walk. */
+        unsigned alpha = 1 + (unsigned)(trial % 3 ? rnd() % 12 : rnd() % CB_HUFF_MAX_ALPHA);
+        unsigned maxlen = trial % 4 ? 1 + (unsigned)(rnd() % 8) : CB_HUFF_MAX_LEN;
+        if (random_lens(alpha, maxlen, lens) == 0)
+            continue;
+        /* Every size around the reader's limits: 1..3 words, a tail under
+         * 8 bytes, a whole block. */
+        size_t m = trial % 5 == 0 ? 1 + (size_t)(rnd() % 8) : 1 + (size_t)(rnd() % MAXP);
+        uint64_t base = rnd() % 4 ? (uint64_t)(int64_t)(rnd() % 200) - 100 : rnd();
+        write_huff(lens, alpha, base, r, m);
+        const uint8_t *p = OUT();
+        size_t len = f.out.len;
+        AGREE(p, len, m);
+        /* Damage: one flipped bit, a truncation, a byte more, and words
+         * asked for beyond those written. */
+        uint8_t *d = malloc(len + 1);
+        ck_assert_ptr_nonnull(d);
+        memcpy(d, p, len);
+        size_t bit = (size_t)(rnd() % (len * 8));
+        d[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        AGREE(d, len, m);
+        memcpy(d, p, len);
+        AGREE(d, (size_t)(rnd() % len), m);
+        d[len] = (uint8_t)rnd();
+        AGREE(d, len + 1, m);
+        if (m < MAXP)
+            AGREE(p, len, m + 1 + (size_t)(rnd() % (MAXP - m)));
+        free(d);
+    }
+}
+END_TEST
+
+START_TEST(test_codec_seq_huff_random_bits)
+{
+    /* A valid header, then noise: the codes decode to anything, escapes
+     * to arbitrary lengths, and the stream may end anywhere. */
+    uint8_t lens[CB_HUFF_MAX_ALPHA + 1], buf[1200];
+    for (int trial = 0; trial < 2000; trial++) {
+        unsigned alpha = 1 + (unsigned)(rnd() % (trial % 2 ? 8 : CB_HUFF_MAX_ALPHA));
+        if (random_lens(alpha, 1 + (unsigned)(rnd() % CB_HUFF_MAX_LEN), lens) == 0)
+            continue;
+        st_buf_reset(&f.out);
+        struct cb_bw w;
+        cb_bw_init(&w, &f.out);
+        cb_put(&w, CB_SEQ_HUFF, 3);
+        cb_put_lb(&w, cb_zz(rnd()));
+        cb_put(&w, alpha - 1, 6);
+        for (unsigned s = 0; s <= alpha; s++)
+            cb_put(&w, lens[s], 4);
+        size_t nbits = (size_t)(rnd() % 8000);
+        for (size_t i = 0; i < nbits; i++)
+            cb_put(&w, rnd() >> 63, 1);
+        ck_assert_int_eq(cb_bw_finish(&w), ST_OK);
+        ck_assert_uint_le(f.out.len, sizeof(buf));
+        memcpy(buf, OUT(), f.out.len);
+        AGREE(buf, f.out.len, 1 + (size_t)(rnd() % MAXP));
+    }
+}
+END_TEST
+
+START_TEST(test_codec_seq_huff_tables_per_code)
+{
+    /* Streams of alternating codes share the reader's cached tables: each
+     * must be decoded with its own, also after a refused code (whose
+     * failed build must not leave a table behind). */
+    uint64_t r[3][MAXP], got[MAXP];
+    uint8_t lens[3][CB_HUFF_MAX_ALPHA + 1] = {{1, 2, 3, 3}, {2, 2, 2, 2}, {3, 3, 2, 1}};
+    struct st_buf streams[3];
+    for (int k = 0; k < 3; k++) {
+        write_huff(lens[k], 3, 10, r[k], MAXP);
+        st_buf_init(&streams[k]);
+        ck_assert_int_eq(st_buf_append(&streams[k], OUT(), f.out.len), ST_OK);
+    }
+    uint8_t bad[8];
+    for (int round = 0; round < 20; round++) {
+        int k = (int)(rnd() % 3);
+        struct cb_br b;
+        cb_br_init(&b, (const uint8_t *)streams[k].p, streams[k].len);
+        ck_assert(cb_seq_read(&b, got, MAXP));
+        ck_assert(cb_br_done(&b));
+        ck_assert_int_eq(memcmp(got, r[k], sizeof(got)), 0);
+        /* The same lengths as stream k but one more of length 1:
+         * oversubscribed. */
+        st_buf_reset(&f.out);
+        struct cb_bw w;
+        cb_bw_init(&w, &f.out);
+        cb_put(&w, CB_SEQ_HUFF, 3);
+        cb_put_lb(&w, 0);
+        cb_put(&w, 2, 6);
+        for (int s = 0; s < 4; s++)
+            cb_put(&w, s == 3 ? 1 : lens[k][s], 4);
+        cb_put(&w, 0, 16);
+        cb_bw_finish(&w);
+        ck_assert_uint_le(f.out.len, sizeof(bad));
+        memcpy(bad, OUT(), f.out.len);
+        cb_br_init(&b, bad, f.out.len);
+        ck_assert(!cb_seq_read(&b, got, 4));
+    }
+    for (int k = 0; k < 3; k++)
+        st_buf_fini(&streams[k]);
+}
+END_TEST
+
+START_TEST(test_codec_seq_sums_every_mode)
+{
+    /* cb_seq_read_sums is the running sum of cb_seq_read, in every mode
+     * and at every length around the HUFF reader's limits. */
+    uint64_t r[MAXP], got[MAXP];
+    for (int trial = 0; trial < 400; trial++) {
+        size_t m = 1 + (size_t)(trial < 40 ? (uint64_t)trial : rnd() % MAXP);
+        for (size_t i = 0; i < m; i++) {
+            switch (trial % 5) {
+            case 0:
+                r[i] = 7;
+                break;
+            case 1:
+                r[i] = rnd();
+                break;
+            case 2:
+                r[i] = rnd() % 11;
+                break;
+            case 3:
+                r[i] = rnd() % 4 ? rnd() % 3 : rnd() % 50 ? 9 : rnd();
+                break;
+            default:
+                r[i] = i % 97 == 3 ? rnd() : (uint64_t)-2;
+            }
+        }
+        PLAN(r, m);
+        uint64_t start = rnd(), sum = start;
+        struct cb_br b;
+        cb_br_init(&b, OUT(), f.out.len);
+        ck_assert(cb_seq_read_sums(&b, got, m, start));
+        ck_assert(cb_br_done(&b));
+        size_t i = 0;
+        while (i < m && got[i] == (sum += r[i]))
+            i++;
+        ck_assert_uint_eq(i, m);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("codec_seq");
@@ -204,6 +511,10 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_codec_seq_chooses_each_mode);
     tcase_add_test(tc, test_codec_seq_rejects_bad_fields);
+    tcase_add_test(tc, test_codec_seq_huff_matches_reference);
+    tcase_add_test(tc, test_codec_seq_huff_random_bits);
+    tcase_add_test(tc, test_codec_seq_huff_tables_per_code);
+    tcase_add_test(tc, test_codec_seq_sums_every_mode);
     suite_add_tcase(s, tc);
     return t_run_suite(s);
 }
