@@ -35,6 +35,7 @@ struct agg_group {
     /* the scan in progress */
     size_t col;
     int64_t cur_start, cur_end; /* window [start, end) of cur_row */
+    size_t cur_row;
     struct st_agg *cur;
 };
 
@@ -100,8 +101,8 @@ static int grow_table(struct agg_group *g)
     return ST_OK;
 }
 
-/* The aggregates of window @start, created when new. */
-static int find_row(struct agg_group *g, int64_t start, struct st_agg **out)
+/* The row of window @start in *@out, created when new. */
+static int find_row(struct agg_group *g, int64_t start, size_t *out)
 {
     if (g->tcap == 0 || (g->nrows + 1) * 2 > g->tcap)
         if (grow_table(g) != ST_OK)
@@ -110,7 +111,7 @@ static int find_row(struct agg_group *g, int64_t start, struct st_agg **out)
     while (g->table[i]) {
         struct row *r = &g->rows[g->table[i] - 1];
         if (r->start == start) {
-            *out = r->aggs;
+            *out = g->table[i] - 1;
             return ST_OK;
         }
         i = (i + 1) & (g->tcap - 1);
@@ -129,22 +130,39 @@ static int find_row(struct agg_group *g, int64_t start, struct st_agg **out)
     for (size_t c = 0; c < g->ncols; c++)
         st_agg_init(&aggs[c], g->cols[c].type, g->p->want);
     g->rows[g->nrows] = (struct row){start, aggs};
+    *out = g->nrows;
     g->table[i] = (uint32_t)++g->nrows;
-    *out = aggs;
     return ST_OK;
 }
 
 static int enter_window(struct agg_group *g, int64_t t)
 {
+    /* A scan mostly moves on to the next window: it starts where the
+     * current one ends, and its row is usually the next one (the first
+     * series makes the rows in time order, the others find them again).
+     * TSBS's 1-minute windows hold 6 values each: a division and a hash
+     * lookup per window cost more than aggregating them. */
+    const Strata__Query *q = g->p->q;
+    if (g->cur != NULL && q->interval_ns > 0 && g->p->tz == NULL && t >= g->cur_end &&
+        (uint64_t)t - (uint64_t)g->cur_end < (uint64_t)q->interval_ns &&
+        g->cur_end <= INT64_MAX - q->interval_ns && g->cur_row + 1 < g->nrows &&
+        g->rows[g->cur_row + 1].start == g->cur_end) {
+        g->cur_row++;
+        g->cur_start = g->cur_end;
+        g->cur_end += q->interval_ns;
+        g->cur = &g->rows[g->cur_row].aggs[g->col];
+        return ST_OK;
+    }
     int64_t start, end;
     window_of(g->p, t, &start, &end);
-    struct st_agg *aggs;
-    int rv = find_row(g, start, &aggs);
+    size_t row;
+    int rv = find_row(g, start, &row);
     if (rv != ST_OK)
         return rv;
+    g->cur_row = row;
     g->cur_start = start > t ? t : start;
     g->cur_end = end;
-    g->cur = &aggs[g->col];
+    g->cur = &g->rows[row].aggs[g->col];
     return ST_OK;
 }
 
@@ -221,9 +239,17 @@ static int on_values(void *arg, const struct st_scan_run *run)
         if ((t < g->cur_start || t >= g->cur_end || g->cur == NULL) &&
             (rv = enter_window(g, t)) != ST_OK)
             break;
-        /* the points of this window: binary search for the end */
+        /* the points of this window: the end by galloping from i (windows
+         * of a few points are common: TSBS's hold 6), then a binary search */
         size_t lo = i + 1, hi = run->n;
         if (run->t[run->n - 1] >= g->cur_end) {
+            size_t step = 1; /* everything before lo is in the window */
+            while (lo + step < hi && run->t[lo + step - 1] < g->cur_end) {
+                lo += step;
+                step *= 2;
+            }
+            if (lo + step < hi)
+                hi = lo + step; /* t[lo + step - 1] is past the window */
             while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
                 if (run->t[mid] < g->cur_end)
