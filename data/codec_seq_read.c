@@ -287,6 +287,24 @@ static inline __attribute__((always_inline)) unsigned emit(uint64_t *q, uint32_t
     return n;
 }
 
+/* One huff_step with huff_read's local state handed to @b and back (acc
+ * masked to b's invariant, acc < 2^nacc). */
+static inline __attribute__((always_inline)) bool slow_step(struct cb_br *b,
+                                                            const struct huff_dec *h, uint64_t base,
+                                                            size_t *pos, uint64_t *acc,
+                                                            unsigned *nacc, uint64_t *x)
+{
+    b->pos = *pos;
+    b->acc = *acc & ((UINT64_C(1) << *nacc) - 1);
+    b->nacc = *nacc;
+    if (!huff_step(b, h, base, x))
+        return false;
+    *pos = b->pos;
+    *acc = b->acc;
+    *nacc = b->nacc;
+    return true;
+}
+
 /* Reads @m HUFF words into @r, or with @sum their running sums from
  * @run (see cb_seq_read_sums). Inlined into huff_read_words and
  * huff_read_sums so that @sum is a constant in each.
@@ -336,15 +354,9 @@ static inline __attribute__((always_inline)) bool huff_read(struct cb_br *b,
             nacc |= 56;
         }
         if (E_N(e) == 0) {
-            b->pos = pos;
-            b->acc = acc & ((UINT64_C(1) << nacc) - 1);
-            b->nacc = nacc;
-            if (!huff_step(b, h, base, &x))
+            if (!slow_step(b, h, base, &pos, &acc, &nacc, &x))
                 return false;
             *q++ = sum ? (run += x) : x;
-            pos = b->pos;
-            acc = b->acc;
-            nacc = b->nacc;
         }
     }
     while (q < qend) {
@@ -359,15 +371,9 @@ static inline __attribute__((always_inline)) bool huff_read(struct cb_br *b,
             nacc -= E_TOTAL(e);
             continue;
         }
-        b->pos = pos;
-        b->acc = acc & ((UINT64_C(1) << nacc) - 1);
-        b->nacc = nacc;
-        if (!huff_step(b, h, base, &x))
+        if (!slow_step(b, h, base, &pos, &acc, &nacc, &x))
             return false;
         *q++ = sum ? (run += x) : x;
-        pos = b->pos;
-        acc = b->acc;
-        nacc = b->nacc;
     }
     /* Whole bytes loaded ahead go back to the input: the reader ends where
      * a bit-by-bit one would, and cb_br_done refuses bytes after the data. */
